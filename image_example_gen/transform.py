@@ -1,0 +1,260 @@
+"""The Beam PTransform that turns image folders into serialized tf.train.Examples.
+
+Usable in any Beam pipeline, without TFX:
+
+    with beam.Pipeline() as pipeline:
+      outputs = pipeline | ImageFolderToExamples(
+          '/data/flowers', output_splits=[HashBucketSplit('train', 2),
+                                          HashBucketSplit('eval', 1)])
+      outputs['train'] | WriteTFRecords('/out/train/data')
+      outputs[SKIPPED_KEY] | beam.Map(print)
+
+One streaming pass: the launcher lists the files (paths only), Beam spreads the
+list over the workers, and each worker reads, checks and encodes its files and
+emits each Example to its output split. Image bytes are never shuffled or
+grouped, so memory does not grow with the data.
+"""
+
+import dataclasses
+import hashlib
+import json
+from typing import Dict, Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from image_example_gen import config as config_lib
+from image_example_gen import discovery as discovery_lib
+from image_example_gen import example_encoder
+from image_example_gen import image_probe
+from image_example_gen import reasons
+
+__all__ = [
+    'COUNTS_KEY', 'SKIPPED_KEY', 'METRICS_NAMESPACE', 'BadFileError',
+    'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits'
+]
+
+# Keys of the outputs besides the per-split Examples.
+SKIPPED_KEY = '__skipped__'  # JSON lines: relative_path, split, reason, detail.
+COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
+METRICS_NAMESPACE = 'image_example_gen'
+
+_EXAMPLES_TAG_PREFIX = 'examples/'
+_SKIPPED_TAG = 'skipped'
+_INGESTED_TAG = 'ingested'
+
+
+class BadFileError(ValueError):
+  """Raised for a bad file when on_bad_image='fail'."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HashBucketSplit:
+  """An output split that receives `hash_buckets` of all the buckets."""
+  name: str
+  hash_buckets: int
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSplits:
+  """Assigns each image to an output split.
+
+  With hash-bucket splits, the bucket is sha256 of the file's path relative to
+  input_base (or of the `partition_feature_name` feature, serialized as TFX
+  does) modulo the total number of buckets, so the assignment is stable across
+  runs and runners. Without them, each image stays in its input split.
+  """
+  names: Sequence[str]
+  bucket_limits: Optional[Sequence[int]] = None
+  partition_feature_name: Optional[str] = None
+
+  @classmethod
+  def from_hash_buckets(cls, splits: Sequence[HashBucketSplit],
+                        partition_feature_name: Optional[str] = None):
+    limits, total = [], 0
+    for split in splits:
+      if split.hash_buckets <= 0:
+        raise ValueError(f'Output split {split.name!r} needs hash_buckets > 0.')
+      total += split.hash_buckets
+      limits.append(total)
+    return cls(tuple(split.name for split in splits), tuple(limits),
+               partition_feature_name or None)
+
+  def assign(self, source: discovery_lib.SourceFile, example) -> str:
+    if self.bucket_limits is None:
+      return source.input_split
+    if self.partition_feature_name:
+      feature = example.features.feature.get(self.partition_feature_name)
+      if feature is None:
+        raise ValueError(
+            f'partition_feature_name {self.partition_feature_name!r} is not '
+            f'a feature of the Examples; features: '
+            f'{sorted(example.features.feature)}')
+      key = feature.SerializeToString(deterministic=True)
+    else:
+      key = source.relative_path.encode('utf-8')
+    bucket = int(hashlib.sha256(key).hexdigest(), 16) % self.bucket_limits[-1]
+    for name, limit in zip(self.names, self.bucket_limits):
+      if bucket < limit:
+        return name
+    raise AssertionError('unreachable: bucket below the last limit')
+
+
+class _EncodeImageDoFn(beam.DoFn):
+  """Reads, checks and encodes one file; reports it if it is not usable."""
+
+  def __init__(self, config: config_lib.IngestConfig,
+               output_splits: OutputSplits):
+    super().__init__()
+    self._config = config
+    self._output_splits = output_splits
+
+  def setup(self):
+    counter = lambda name: beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
+    self._examples = counter('examples')
+    self._image_bytes = counter('image_bytes')
+    self._skipped = counter('skipped')
+    self._skipped_by_reason = {
+        reason: counter(f'skipped_{reason}') for reason in reasons.ALL_REASONS
+    }
+
+  def process(self, source: discovery_lib.SourceFile):
+    if source.skip_reason:
+      yield self._skip(source, source.skip_reason, source.skip_detail)
+      return
+    max_bytes = self._config.max_file_bytes
+    if source.size > max_bytes:
+      yield self._skip(source, reasons.TOO_LARGE,
+                       f'{source.size} bytes, over max_file_bytes={max_bytes}')
+      return
+    try:
+      with FileSystems.open(source.path, 'application/octet-stream',
+                            CompressionTypes.UNCOMPRESSED) as file:
+        data = file.read(max_bytes + 1)
+    except (OSError, IOError) as error:
+      yield self._skip(source, reasons.UNREADABLE, f'cannot read: {error}')
+      return
+    if len(data) > max_bytes:
+      yield self._skip(source, reasons.TOO_LARGE,
+                       f'over max_file_bytes={max_bytes}')
+      return
+    try:
+      info = image_probe.probe_image(
+          data,
+          validation=self._config.validation,
+          max_pixels=self._config.max_pixels)
+    except image_probe.BadImageError as error:
+      yield self._skip(source, error.reason, error.detail)
+      return
+    example = example_encoder.build_example(
+        data, info, source.relative_path,
+        label=source.label, class_name=source.class_name)
+    split = self._output_splits.assign(source, example)
+    self._examples.inc()
+    self._image_bytes.inc(len(data))
+    yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split,
+                                   example.SerializeToString(deterministic=True))
+    yield beam.pvalue.TaggedOutput(_INGESTED_TAG,
+                                   (split, source.class_name or ''))
+
+  def _skip(self, source: discovery_lib.SourceFile, reason: str, detail: str):
+    self._skipped.inc()
+    self._skipped_by_reason[reason].inc()
+    if (self._config.on_bad_image == config_lib.ON_BAD_FAIL and
+        reason != reasons.HIDDEN):
+      raise BadFileError(
+          f'Bad input file {source.path!r} ({reason}): {detail}. Fix or remove '
+          "it, or set on_bad_image='skip' to skip and report bad files.")
+    record = {
+        'relative_path': source.relative_path,
+        'split': source.input_split,
+        'reason': reason,
+        'detail': detail,
+    }
+    return beam.pvalue.TaggedOutput(_SKIPPED_TAG,
+                                    json.dumps(record, ensure_ascii=False))
+
+
+def _shuffle_key(source: discovery_lib.SourceFile) -> bytes:
+  """A fixed pseudo-random order, so shards mix classes reproducibly."""
+  return hashlib.md5(source.relative_path.encode('utf-8')).digest()
+
+
+class EncodeImages(beam.PTransform):
+  """Encodes the files of a `Discovery` (see ImageFolderToExamples)."""
+
+  def __init__(self, discovery: discovery_lib.Discovery,
+               config: config_lib.IngestConfig, output_splits: OutputSplits):
+    super().__init__()
+    for name in output_splits.names:
+      if name.startswith('__'):
+        raise ValueError(f'Split name {name!r} may not start with "__".')
+    self._discovery = discovery
+    self._config = config
+    self._output_splits = output_splits
+
+  def expand(self, pbegin) -> Dict[str, beam.PCollection]:
+    files = sorted(self._discovery.files, key=_shuffle_key)
+    example_tags = [_EXAMPLES_TAG_PREFIX + name
+                    for name in self._output_splits.names]
+    outputs = (
+        pbegin
+        | 'ListFiles' >> beam.Create(files, reshuffle=True)
+        | 'ReadAndEncode' >> beam.ParDo(
+            _EncodeImageDoFn(self._config, self._output_splits)).with_outputs(
+                _SKIPPED_TAG, _INGESTED_TAG, *example_tags))
+    result = {
+        name: outputs[tag]
+        for name, tag in zip(self._output_splits.names, example_tags)
+    }
+    result[SKIPPED_KEY] = outputs[_SKIPPED_TAG]
+    result[COUNTS_KEY] = (
+        outputs[_INGESTED_TAG] | 'CountPerClass' >> beam.combiners.Count.PerElement())
+    return result
+
+
+class ImageFolderToExamples(beam.PTransform):
+  """Reads image folders into serialized tf.train.Examples, one PCollection a split.
+
+  Args:
+    input_base: Folder (local path or URI) holding the images.
+    input_splits: Input splits and their patterns; by default one split
+      'train' with pattern '*' (every class folder of input_base).
+    output_splits: Hash-bucket output splits; None keeps the input splits.
+    partition_feature_name: Feature whose value chooses the bucket (e.g.
+      'image/key/sha256' keeps identical images in one split); by default the
+      file's relative path.
+    config: The ingest options.
+
+  Returns (from expand) a dict: each output split name maps to its serialized
+  Examples; SKIPPED_KEY to JSON lines describing each skipped file;
+  COUNTS_KEY to ((split, class_name), count) pairs.
+  """
+
+  def __init__(self,
+               input_base: str,
+               *,
+               input_splits: Sequence[discovery_lib.InputSplit] = (
+                   discovery_lib.InputSplit('train', '*'),),
+               output_splits: Optional[Sequence[HashBucketSplit]] = None,
+               partition_feature_name: Optional[str] = None,
+               config: config_lib.IngestConfig = config_lib.IngestConfig()):
+    super().__init__()
+    self._input_base = input_base
+    self._input_splits = tuple(input_splits)
+    self._config = config
+    if output_splits:
+      self._output_splits = OutputSplits.from_hash_buckets(
+          output_splits, partition_feature_name)
+    else:
+      self._output_splits = OutputSplits(
+          tuple(split.name for split in self._input_splits))
+
+  def expand(self, pbegin) -> Dict[str, beam.PCollection]:
+    found = discovery_lib.discover(
+        self._input_base,
+        self._input_splits,
+        labeled=self._config.labels == config_lib.LABELS_FOLDER,
+        class_names=self._config.class_names)
+    return pbegin | EncodeImages(found, self._config, self._output_splits)
