@@ -19,8 +19,9 @@ of class folders across ALL splits (empty ones included, as Keras'
 Nothing outside `input_base` is read: a symbolic link is followed only while its
 target stays inside input_base, and a link back to one of its own ancestors (a
 loop) is not followed. Hidden entries (names starting with '.') met by a
-wildcard or a walk are reported, not read. Such entries, and images in no class
-folder, are listed with a skip reason so that the report names them.
+wildcard or a walk are not read. Such entries are listed with a skip reason, so
+that the report names them. A file in no class folder gets no class; the
+workers report it as `no_class_folder` if it is an image and labels are on.
 
 Local paths are walked with os.scandir; other URIs (gs://, s3://, hdfs://) with
 Beam's FileSystems, which has no folders or links to follow.
@@ -137,15 +138,10 @@ def discover(input_base: str,
       if entry.is_dir and not entry.skip_reason:
         continue
       class_name = _class_of(entry, root_depth) if labeled else None
-      skip_reason, skip_detail = entry.skip_reason, entry.skip_detail
-      if labeled and class_name is None and not skip_reason:
-        skip_reason = reasons.NO_CLASS_FOLDER
-        skip_detail = ('file is directly in the split root; put it in a '
-                       "class folder or set labels='none'")
       files.append(
           SourceFile(entry.path, entry.relative_path, split.name, class_name,
-                     label_of.get(class_name), entry.size, skip_reason,
-                     skip_detail))
+                     label_of.get(class_name), entry.size, entry.skip_reason,
+                     entry.skip_detail))
   files.sort(key=lambda source: (source.input_split, source.relative_path))
   return Discovery(tuple(files), vocabulary)
 

@@ -90,6 +90,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         output_dict[standard_component_specs.EXAMPLES_KEY])
 
     split_names = utils.generate_output_split_names(input_config, output_config)
+    examples.split_names = artifact_utils.encode_split_names(split_names)
     output_splits = self._output_splits(output_config, split_names)
     input_splits = [discovery.InputSplit(split.name, split.pattern)
                     for split in input_config.splits]
@@ -141,7 +142,6 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
       examples.set_int_custom_property(key, value)
     examples.set_string_custom_property('class_names',
                                         json.dumps(list(found.class_names)))
-    examples.split_names = artifact_utils.encode_split_names(split_names)
     examples_utils.set_payload_format(examples,
                                       example_gen_pb2.FORMAT_TF_EXAMPLE)
     # TFX's readers accept only this file format name; they detect the real

@@ -131,8 +131,12 @@ def _open(data: bytes, image_format: str) -> Image.Image:
                         formats=[_PILLOW_FORMATS[image_format]])
   except Image.DecompressionBombError as error:
     raise BadImageError(reasons.TOO_LARGE, str(error)) from None
-  except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-          EOFError, IndexError, TypeError) as error:
+  except UnidentifiedImageError:
+    raise BadImageError(
+        reasons.CORRUPT,
+        f'{image_format} signature, but the header does not parse') from None
+  except (OSError, SyntaxError, ValueError, EOFError, IndexError,
+          TypeError) as error:
     raise BadImageError(reasons.CORRUPT,
                         f'unreadable {image_format} header: {error}') from None
 

@@ -18,7 +18,7 @@ grouped, so memory does not grow with the data.
 import dataclasses
 import hashlib
 import json
-from typing import Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -109,6 +109,7 @@ class _EncodeImageDoFn(beam.DoFn):
     super().__init__()
     self._config = config
     self._output_splits = output_splits
+    self._labeled = config.labels == config_lib.LABELS_FOLDER
 
   def setup(self):
     counter = lambda name: beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
@@ -146,6 +147,11 @@ class _EncodeImageDoFn(beam.DoFn):
           max_pixels=self._config.max_pixels)
     except image_probe.BadImageError as error:
       yield self._skip(source, error.reason, error.detail)
+      return
+    if source.label is None and self._labeled:
+      yield self._skip(source, reasons.NO_CLASS_FOLDER,
+                       'image directly in the split root; put it in a class '
+                       "folder or set labels='none'")
       return
     example = example_encoder.build_example(
         data, info, source.relative_path,
@@ -194,7 +200,7 @@ class EncodeImages(beam.PTransform):
     self._config = config
     self._output_splits = output_splits
 
-  def expand(self, pbegin) -> Dict[str, beam.PCollection]:
+  def expand(self, pbegin):
     files = sorted(self._discovery.files, key=_shuffle_key)
     example_tags = [_EXAMPLES_TAG_PREFIX + name
                     for name in self._output_splits.names]
@@ -251,7 +257,7 @@ class ImageFolderToExamples(beam.PTransform):
       self._output_splits = OutputSplits(
           tuple(split.name for split in self._input_splits))
 
-  def expand(self, pbegin) -> Dict[str, beam.PCollection]:
+  def expand(self, pbegin):
     found = discovery_lib.discover(
         self._input_base,
         self._input_splits,
