@@ -12,7 +12,7 @@ import functools
 import io
 import struct
 import zlib
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -52,7 +52,8 @@ def image_bytes(pillow_format: str,
   elif mode == 'I;16':
     # 16-bit grayscale: spread the 8-bit levels over the 16-bit range.
     levels = np.asarray(image.convert('L'), dtype=np.uint16) * 257
-    image = Image.fromarray(levels, mode='I;16')
+    image = Image.fromarray(levels)
+    assert image.mode == 'I;16', image.mode
   elif mode != 'RGB':
     image = image.convert(mode)
   return encode(image, pillow_format, **save_args)
@@ -147,23 +148,29 @@ def gif_with_screen_size(data: bytes, width: int, height: int) -> bytes:
   return data[:6] + struct.pack('<HH', width, height) + data[10:]
 
 
-def handmade_gif(screen: Tuple[int, int], frame: Tuple[int, int]) -> bytes:
-  """A GIF89a written byte by byte: a 2-colour table and one frame at (0, 0).
+def handmade_gif(screen: Tuple[int, int],
+                 frames: Sequence[Tuple[int, int]],
+                 pixels: int = -1) -> bytes:
+  """A GIF89a written byte by byte: a 2-colour table, frames at (0, 0).
 
-  The frame's pixels are all index 0, LZW-coded with clear codes so that no
-  code grows past 3 bits; the file stays tiny whatever size it declares.
+  `frames` are the (width, height) of each frame. Their pixels are all
+  index 0, LZW-coded with clear codes so that no code grows past 3 bits.
+  `pixels` (default: the whole frame) is how many pixels each frame's data
+  holds: give a few, and the file stays tiny whatever size it declares.
   """
   screen_w, screen_h = screen
-  frame_w, frame_h = frame
   header = b'GIF89a' + struct.pack('<HHBBB', screen_w, screen_h, 0x80, 0, 0)
   color_table = b'\x00\x00\x00\xff\xff\xff'
-  descriptor = b'\x2c' + struct.pack('<HHHHB', 0, 0, frame_w, frame_h, 0)
-  lzw = _lzw_all_zero(frame_w * frame_h, min_code_size=2)
-  blocks = b''.join(
-      bytes([len(lzw[i:i + 255])]) + lzw[i:i + 255]
-      for i in range(0, len(lzw), 255))
-  return (header + color_table + descriptor + b'\x02' + blocks + b'\x00' +
-          b'\x3b')
+  body = b''
+  for frame_w, frame_h in frames:
+    descriptor = b'\x2c' + struct.pack('<HHHHB', 0, 0, frame_w, frame_h, 0)
+    lzw = _lzw_all_zero(frame_w * frame_h if pixels < 0 else pixels,
+                        min_code_size=2)
+    blocks = b''.join(
+        bytes([len(lzw[i:i + 255])]) + lzw[i:i + 255]
+        for i in range(0, len(lzw), 255))
+    body += descriptor + b'\x02' + blocks + b'\x00'
+  return header + color_table + body + b'\x3b'
 
 
 def _lzw_all_zero(pixel_count: int, min_code_size: int) -> bytes:

@@ -1,0 +1,183 @@
+"""Executor.Do on a temp dir, reading the Split-* files back."""
+
+import glob
+import hashlib
+import json
+import os
+
+import pytest
+import tensorflow as tf
+from tfx.components.example_gen import utils
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_artifacts
+from tfx.types import standard_component_specs
+from tfx.utils import proto_utils
+
+from image_example_gen import Executor
+from image_example_gen import IngestConfig
+from image_example_gen import ingest_report
+import example_reader
+import image_factory
+
+
+def _run_executor(input_base, output_dir, config=IngestConfig(),
+                  input_config=None, output_config=None):
+  input_config = input_config or utils.make_default_input_config()
+  output_config = output_config or utils.make_default_output_config(
+      input_config)
+  examples = standard_artifacts.Examples()
+  examples.uri = output_dir
+  exec_properties = {
+      standard_component_specs.INPUT_BASE_KEY: input_base,
+      standard_component_specs.INPUT_CONFIG_KEY:
+          proto_utils.proto_to_json(input_config),
+      standard_component_specs.OUTPUT_CONFIG_KEY:
+          proto_utils.proto_to_json(output_config),
+      'ingest_config': config.to_json(),
+  }
+  executor = Executor(Executor.Context(tmp_dir=os.path.join(output_dir, '.tmp'),
+                                       unique_id='1'))
+  executor.Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]},
+              exec_properties)
+  return examples
+
+
+def _presplit_config():
+  return example_gen_pb2.Input(splits=[
+      example_gen_pb2.Input.Split(name='train', pattern='train/*'),
+      example_gen_pb2.Input.Split(name='eval', pattern='eval/*'),
+  ])
+
+
+@pytest.fixture(name='presplit_files')
+def presplit_files_fixture():
+  return {
+      'train/ant/a1.jpg': image_factory.jpeg(size=(41, 23)),
+      'train/ant/deep/sub/a2.png': image_factory.png('LA', size=(17, 29)),
+      'train/bee/b1.gif': image_factory.animated_gif(size=(31, 19)),
+      'train/bee/b2.BMP': image_factory.bmp(size=(25, 14)),
+      'train/cow/Kühe auf der Weide 1.jpg': image_factory.jpeg('L'),
+      'eval/ant/a3.png': image_factory.png('P', size=(22, 22)),
+      'eval/cow/c2.jpeg': image_factory.jpeg(size=(50, 10)),
+      'eval/cow/readme.md': b'# not an image',
+  }
+
+
+def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
+                                                 presplit_files):
+  root = make_tree(presplit_files)
+  examples = _run_executor(root, str(tmp_path / 'out'),
+                           input_config=_presplit_config())
+
+  assert sorted(glob.glob(os.path.join(examples.uri, 'Split-*'))) == [
+      os.path.join(examples.uri, 'Split-eval'),
+      os.path.join(examples.uri, 'Split-train')]
+  assert all(path.endswith('.gz') for path in glob.glob(
+      os.path.join(examples.uri, 'Split-*', '*')))
+  vocabulary = ['ant', 'bee', 'cow']
+  for split in ('train', 'eval'):
+    written = example_reader.by_filename(
+        example_reader.read_split(os.path.join(examples.uri, f'Split-{split}')))
+    expected = {path: data for path, data in presplit_files.items()
+                if path.startswith(split + '/') and not path.endswith('.md')}
+    assert sorted(written) == sorted(expected)
+    for path, data in expected.items():
+      example = written[path]
+      value = lambda key, example=example: example_reader.feature_value(
+          example, key)
+      decoded = tf.io.decode_image(data, expand_animations=False)
+      class_name = path.split('/')[1]
+      assert value('image/encoded') == data
+      assert value('image/key/sha256').decode() == hashlib.sha256(
+          data).hexdigest()
+      assert [value('image/height'), value('image/width'),
+              value('image/channels')] == decoded.shape.as_list()
+      assert value('image/class/text').decode() == class_name
+      assert value('image/class/label') == vocabulary.index(class_name)
+  assert examples.split_names == '["train", "eval"]'
+  assert examples.get_string_custom_property('file_format') == 'tfrecords_gzip'
+
+
+def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
+                                                presplit_files):
+  root = make_tree(presplit_files)
+  examples = _run_executor(root, str(tmp_path / 'out'),
+                           input_config=_presplit_config())
+  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
+            encoding='utf-8') as file:
+    report = json.load(file)
+  assert report['examples'] == {
+      'train': {'ant': 2, 'bee': 2, 'cow': 1},
+      'eval': {'ant': 1, 'cow': 1},
+  }
+  assert [(entry['relative_path'], entry['reason'])
+          for entry in report['skipped']] == [('eval/cow/readme.md',
+                                               'not_an_image')]
+  assert examples.get_int_custom_property('num_examples') == 7
+  assert examples.get_int_custom_property('num_examples_eval') == 2
+  assert examples.get_int_custom_property('num_skipped_not_an_image') == 1
+  assert json.loads(examples.get_string_custom_property('class_names')) == [
+      'ant', 'bee', 'cow']
+
+
+def test_uncompressed_output_is_plain_tfrecords(make_tree, tmp_path):
+  files = {f'c{i % 2}/{i}.png': image_factory.png(size=(9 + i, 9))
+           for i in range(6)}
+  examples = _run_executor(make_tree(files), str(tmp_path / 'out'),
+                           IngestConfig(compression='none'))
+  shards = glob.glob(os.path.join(examples.uri, 'Split-*', '*'))
+  assert shards and not any(path.endswith('.gz') for path in shards)
+  # Readable with no compression at all, and the 2:1 hash split is complete.
+  records = [record for path in shards
+             for record in tf.data.TFRecordDataset(path, compression_type='')]
+  assert sorted(
+      example_reader.feature_value(tf.train.Example.FromString(r.numpy()),
+                                   'image/filename').decode()
+      for r in records) == sorted(files)
+
+
+def test_max_bad_fraction_fails_and_publishes_nothing(make_tree, tmp_path):
+  root = make_tree({
+      'c/good.jpg': image_factory.jpeg(),
+      'c/bad1.jpg': b'garbage',
+      'c/bad2.png': image_factory.png()[:100],
+  })
+  output_dir = str(tmp_path / 'out')
+  with pytest.raises(ValueError, match=r'2 of 3 files are bad.*max_bad_fraction'):
+    _run_executor(root, output_dir, IngestConfig(max_bad_fraction=0.5))
+  assert not glob.glob(os.path.join(output_dir, 'Split-*', '*'))
+
+
+def test_split_with_no_usable_image_is_an_error_naming_its_pattern(
+    make_tree, tmp_path):
+  root = make_tree({
+      'train/c/good.jpg': image_factory.jpeg(),
+      'eval/c/notes.txt': b'only text here',
+  })
+  with pytest.raises(ValueError, match=r"'eval/\*' of split 'eval'"):
+    _run_executor(root, str(tmp_path / 'out'), input_config=_presplit_config())
+
+
+def test_base_class_generate_examples_by_beam_uses_our_transform(
+    make_tree, tmp_path):
+  import apache_beam as beam  # pylint: disable=g-import-not-at-top
+  from apache_beam.testing.util import assert_that, equal_to  # pylint: disable=g-import-not-at-top,g-multiple-import
+  root = make_tree({'c/a.jpg': image_factory.jpeg(),
+                    'd/b.png': image_factory.png()})
+  input_config = example_gen_pb2.Input(
+      splits=[example_gen_pb2.Input.Split(name='all', pattern='*')])
+  output_config = example_gen_pb2.Output()
+  exec_properties = {
+      standard_component_specs.INPUT_BASE_KEY: root,
+      standard_component_specs.INPUT_CONFIG_KEY:
+          proto_utils.proto_to_json(input_config),
+      standard_component_specs.OUTPUT_CONFIG_KEY:
+          proto_utils.proto_to_json(output_config),
+      'ingest_config': IngestConfig().to_json(),
+  }
+  with beam.Pipeline() as pipeline:
+    splits = Executor().GenerateExamplesByBeam(pipeline, exec_properties)
+    assert_that(
+        splits['all'] | beam.Map(lambda record: example_reader.feature_value(
+            example_reader.parse(record), 'image/filename')),
+        equal_to([b'c/a.jpg', b'd/b.png']))

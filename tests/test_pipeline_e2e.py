@@ -1,0 +1,114 @@
+"""The sample pipeline end to end under LocalDagRunner, on the bundled testdata.
+
+Expected counts come from testdata/MANIFEST.json, which testdata/make_testdata.py
+writes beside the files it makes (each file's class and expected outcome).
+"""
+
+import collections
+import json
+import os
+
+from ml_metadata import metadata_store
+from tfx import v1 as tfx
+from tfx.orchestration import metadata
+
+from image_example_gen import ingest_report
+from pipelines import image_pipeline
+from pipelines import run_summary
+import example_reader
+
+_TESTDATA = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                         'testdata')
+
+
+def _manifest(prefix: str):
+  with open(os.path.join(_TESTDATA, 'MANIFEST.json'), encoding='utf-8') as file:
+    entries = json.load(file)
+  return [dict(entry, path=entry['path'][len(prefix):])
+          for entry in entries if entry['path'].startswith(prefix)]
+
+
+def _store(metadata_path):
+  return metadata_store.MetadataStore(
+      metadata.sqlite_metadata_connection_config(metadata_path))
+
+
+def _report(examples_artifact):
+  with open(os.path.join(examples_artifact.uri, ingest_report.REPORT_FILE_NAME),
+            encoding='utf-8') as file:
+    return ingest_report.IngestReport.from_json(file.read())
+
+
+def test_sample_pipeline_on_testdata(tmp_path, capsys):
+  metadata_path = str(tmp_path / 'metadata.db')
+  image_pipeline.main([
+      '--data-root', os.path.join(_TESTDATA, 'images'),
+      '--pipeline-root', str(tmp_path / 'root'),
+      '--metadata-path', metadata_path,
+  ])
+  entries = _manifest('images/')
+  good = [entry for entry in entries if entry['expected'] == 'ok']
+  bad = [entry for entry in entries if entry['expected'] != 'ok']
+
+  store = _store(metadata_path)
+  examples = run_summary.latest_artifact(store, 'image_pipeline', 'Examples')
+  report = _report(examples)
+  assert report.total_examples == len(good)
+  assert sorted((entry['relative_path'], entry['reason'])
+                for entry in report.skipped) == sorted(
+                    (entry['path'], entry['expected']) for entry in bad)
+  per_class = collections.Counter(entry['class'] for entry in good)
+  ingested_per_class = collections.Counter()
+  for by_class in report.examples.values():
+    ingested_per_class.update(by_class)
+  assert ingested_per_class == per_class
+
+  statistics = run_summary.latest_artifact(store, 'image_pipeline',
+                                           'ExampleStatistics')
+  statistics_counts = run_summary.statistics_example_counts(statistics)
+  assert statistics_counts == report.examples_per_split
+  assert set(statistics_counts) == {'train', 'eval'}
+
+  printed = capsys.readouterr().out
+  assert f'Ingested {len(good)} images' in printed
+  assert 'StatisticsGen example counts: train: ' in printed
+  for entry in bad:
+    assert entry['path'] in printed
+
+
+def test_presplit_pipeline_with_two_worker_processes(tmp_path):
+  """multi_processing DirectRunner: workers import the package, not __main__."""
+  metadata_path = str(tmp_path / 'metadata.db')
+  pipeline = image_pipeline.create_pipeline(
+      'presplit', str(tmp_path / 'root'), os.path.join(_TESTDATA, 'presplit'),
+      metadata_path,
+      ['--direct_running_mode=multi_processing', '--direct_num_workers=2'],
+      input_splits={'train': 'train/*', 'eval': 'eval/*'})
+  tfx.orchestration.LocalDagRunner().run(pipeline)
+
+  store = _store(metadata_path)
+  examples = run_summary.latest_artifact(store, 'presplit', 'Examples')
+  entries = _manifest('presplit/')
+  vocabulary = sorted({entry['class'] for entry in entries})
+  assert vocabulary == ['flower', 'garden', 'pagoda']
+  for split in ('train', 'eval'):
+    written = example_reader.by_filename(
+        example_reader.read_split(os.path.join(examples.uri, f'Split-{split}')))
+    expected = {entry['path']: entry for entry in entries
+                if entry['path'].startswith(split + '/')}
+    assert sorted(written) == sorted(expected)
+    for path, entry in expected.items():
+      value = lambda key, path=path: example_reader.feature_value(
+          written[path], key)
+      assert value('image/class/label') == vocabulary.index(entry['class'])
+      with open(os.path.join(_TESTDATA, 'presplit', path), 'rb') as file:
+        assert value('image/encoded') == file.read()
+      assert [value('image/height'), value('image/width'),
+              value('image/channels')] == [entry['height'], entry['width'],
+                                           entry['channels']]
+  statistics = run_summary.latest_artifact(store, 'presplit',
+                                           'ExampleStatistics')
+  assert run_summary.statistics_example_counts(statistics) == {
+      'train': sum(1 for entry in entries if entry['path'].startswith('train/')),
+      'eval': sum(1 for entry in entries if entry['path'].startswith('eval/')),
+  }
