@@ -20,7 +20,7 @@ $(INSTALLED): setup.py constraints.txt
 	touch $(INSTALLED)
 
 run: $(INSTALLED)
-	$(BIN)/python -m pipelines.image_pipeline $(ARGS)
+	PYTHONWARNINGS=ignore::FutureWarning $(BIN)/python -m pipelines.image_pipeline $(ARGS)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest tests $(ARGS)
