@@ -5,8 +5,9 @@ shard (Beam's file-sink protocol: temp files, then an atomic rename), so memory
 stays flat whatever the data size. It differs from `beam.io.WriteToTFRecord` in
 two ways that matter for image bytes:
 
-- the gzip level is a choice: photos are already compressed, and zlib's level
-  1 costs a fraction of its default level 6 for nearly the same size;
+- gzip is done by ISA-L (the `isal` package), whose level 3 compresses photos
+  as well as zlib's default level 6 at about 4x the speed; the output is a
+  standard gzip stream that zlib, TensorFlow and Beam read;
 - record checksums use google-crc32c (hardware CRC32C) instead of crcmod.
 
 The files are standard TFRecords: `*.gz` files are gzip streams that TFX, Beam
@@ -14,17 +15,17 @@ and tf.data open as GZIP; files without the suffix are uncompressed.
 """
 
 import struct
-import zlib
 
 import apache_beam as beam
 from apache_beam.io import filebasedsink
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 import google_crc32c
+from isal import isal_zlib
 
 __all__ = ['WriteTFRecords', 'masked_crc32c']
 
-_GZIP_WINDOW = 16 + zlib.MAX_WBITS  # zlib's flag for a gzip header and trailer.
+_GZIP_WINDOW = 16 + 15  # zlib's convention: a gzip header and trailer.
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -34,11 +35,12 @@ def masked_crc32c(data: bytes) -> int:
 
 
 class _GzipFile:
-  """A write-only gzip stream over a Beam file handle, at a chosen level."""
+  """A write-only gzip stream over a Beam file handle, at an ISA-L level."""
 
   def __init__(self, raw, level: int):
     self._raw = raw
-    self._compressor = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WINDOW)
+    self._compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED,
+                                             _GZIP_WINDOW)
 
   def write(self, data) -> None:
     compressed = self._compressor.compress(data)
@@ -83,11 +85,11 @@ class WriteTFRecords(beam.PTransform):
 
   Args:
     file_path_prefix: Path (or URI) prefix of the shards.
-    gzip_level: zlib level 0-9 for gzip files ending in `.gz`, or None for
+    gzip_level: ISA-L level 0-3 for gzip files ending in `.gz`, or None for
       uncompressed TFRecords.
   """
 
-  def __init__(self, file_path_prefix: str, *, gzip_level=6):
+  def __init__(self, file_path_prefix: str, *, gzip_level=3):
     super().__init__()
     self._sink = _TFRecordSink(file_path_prefix, gzip_level)
 
