@@ -120,19 +120,21 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
          | 'WriteCounts' >> beam.io.WriteToText(
              os.path.join(staging, 'counts'), '.jsonl'))
     logging.info('Generating examples.')
-    pipeline.run().wait_until_finish()
-
-    report = ingest_report.build_report(
-        input_base, found.class_names, split_names,
-        _read_lines(os.path.join(staging, 'skipped*')),
-        _read_lines(os.path.join(staging, 'counts*')))
-    for line in report.summary_lines():
-      logging.info('%s', line)
     try:
+      pipeline.run().wait_until_finish()
+      report = ingest_report.build_report(
+          input_base, found.class_names, split_names,
+          _read_lines(os.path.join(staging, 'skipped*')),
+          _read_lines(os.path.join(staging, 'counts*')))
+      for line in report.summary_lines():
+        logging.info('%s', line)
       _check_report(report, config, input_config, output_splits)
-    except ValueError:
+    except Exception:
+      # A failed ingest leaves no partial split behind.
       for name in split_names:
-        fileio.rmtree(artifact_utils.get_split_uri([examples], name))
+        split_uri = artifact_utils.get_split_uri([examples], name)
+        if fileio.exists(split_uri):
+          fileio.rmtree(split_uri)
       raise
 
     with fileio.open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),

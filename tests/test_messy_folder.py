@@ -1,0 +1,218 @@
+"""A folder mixing good photos with every kind of bad file, through Executor.Do.
+
+Checks each bad file's reason in the report and the counters, that every good
+image (including the unusual but valid ones) is ingested once and unchanged,
+and that the in-process and the two-worker-process runs agree.
+"""
+
+import glob
+import io
+import json
+import os
+
+from PIL import Image
+import pytest
+import tensorflow as tf
+from tfx.components.example_gen import utils
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_artifacts
+from tfx.types import standard_component_specs
+from tfx.utils import proto_utils
+
+from image_example_gen import Executor
+from image_example_gen import IngestConfig
+from image_example_gen import ingest_report
+from conftest import write_tree
+import example_reader
+import image_factory
+
+_MULTI_PROCESS_ARGS = ['--direct_running_mode=multi_processing',
+                       '--direct_num_workers=2']
+
+
+def _exif_rotated_jpeg() -> bytes:
+  exif = Image.Exif()
+  exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display.
+  return image_factory.jpeg(size=(48, 20), exif=exif.tobytes())
+
+
+def _good_files():
+  return {
+      'photos/a.jpg': image_factory.jpeg(size=(64, 48)),
+      'photos/gray.jpg': image_factory.jpeg('L'),
+      'photos/cmyk.jpg': image_factory.jpeg('CMYK'),
+      'photos/progressive.jpg': image_factory.jpeg(progressive=True),
+      'photos/exif_rotated.jpg': _exif_rotated_jpeg(),
+      'photos/UPPER.JPEG': image_factory.jpeg(size=(31, 17)),
+      'photos/really_a_png.jpg': image_factory.png(),
+      'graphics/la.png': image_factory.png('LA'),
+      'graphics/rgba.png': image_factory.png('RGBA'),
+      'graphics/palette_alpha.png': image_factory.png_with_transparency('P'),
+      'graphics/deep16.png': image_factory.png('I;16'),
+      'graphics/anim.gif': image_factory.animated_gif(size=(36, 24)),
+      'graphics/b.bmp': image_factory.bmp(),
+  }
+
+
+def _bad_files():
+  """{relative path: (bytes, expected reason)} of files to write."""
+  bomb = image_factory.png_with_declared_size(image_factory.png(), 40000, 40000)
+  tiff = io.BytesIO()
+  image_factory.crop().save(tiff, 'TIFF')
+  return {
+      'README.txt': (b'About these photos', 'not_an_image'),
+      'photos/truncated.jpg': (image_factory.jpeg(size=(64, 64))[:700],
+                               'corrupt'),
+      'photos/empty.jpg': (b'', 'corrupt'),
+      'graphics/cut.png': (image_factory.png(size=(64, 64))[:200], 'corrupt'),
+      'graphics/scan.tif': (tiff.getvalue(), 'unsupported_format'),
+      'graphics/bomb.png': (bomb, 'too_large'),
+      'graphics/huge_file.jpg': (image_factory.jpeg(size=(400, 400)),
+                                 'too_large'),
+      'photos/.DS_Store': (b'\x00\x00\x00\x01Bud1', 'hidden'),
+  }
+
+
+def _make_messy_folder(tmp_path):
+  root = str(tmp_path / 'data')
+  good = _good_files()
+  bad = _bad_files()
+  write_tree(root, {**good, **{path: data for path, (data, _) in bad.items()}})
+  expected_reasons = {path: reason for path, (_, reason) in bad.items()}
+  outside = write_tree(str(tmp_path / 'outside'),
+                       {'secret.jpg': image_factory.jpeg()})
+  links = {
+      'photos/link_out.jpg': (os.path.join(outside, 'secret.jpg'),
+                              'outside_root'),
+      'graphics/dir_out': (outside, 'outside_root'),
+      'photos/loop': (os.path.join(root, 'photos'), 'outside_root'),
+      'photos/dangling.jpg': (os.path.join(root, 'nowhere.jpg'), 'unreadable'),
+  }
+  for path, (target, reason) in links.items():
+    os.symlink(target, os.path.join(root, path))
+    expected_reasons[path] = reason
+  # A link that stays inside input_base is followed.
+  os.symlink(os.path.join(root, 'photos', 'a.jpg'),
+             os.path.join(root, 'graphics', 'alias.jpg'))
+  good['graphics/alias.jpg'] = good['photos/a.jpg']
+  return root, good, expected_reasons
+
+
+def _ingest(root, output_dir, beam_pipeline_args=None):
+  input_config = utils.make_default_input_config()
+  output_config = utils.make_default_output_config(input_config)
+  examples = standard_artifacts.Examples()
+  examples.uri = output_dir
+  executor = Executor(Executor.Context(
+      beam_pipeline_args=beam_pipeline_args,
+      tmp_dir=os.path.join(output_dir, '.tmp'), unique_id='1'))
+  executor.Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
+      standard_component_specs.INPUT_BASE_KEY: root,
+      standard_component_specs.INPUT_CONFIG_KEY:
+          proto_utils.proto_to_json(input_config),
+      standard_component_specs.OUTPUT_CONFIG_KEY:
+          proto_utils.proto_to_json(output_config),
+      'ingest_config': IngestConfig(max_file_bytes=10_000).to_json(),
+  })
+  written = {}
+  for split in ('train', 'eval'):
+    for example in example_reader.read_split(
+        os.path.join(output_dir, f'Split-{split}')):
+      value = lambda key, example=example: example_reader.feature_value(
+          example, key)
+      written[value('image/filename').decode()] = (
+          split, value('image/encoded'), value('image/height'),
+          value('image/width'), value('image/channels'),
+          value('image/class/text').decode())
+  with open(os.path.join(output_dir, ingest_report.REPORT_FILE_NAME),
+            encoding='utf-8') as file:
+    report = json.load(file)
+  return written, report, examples
+
+
+@pytest.fixture(name='messy_folder', scope='module')
+def messy_folder_fixture(tmp_path_factory):
+  tmp_path = tmp_path_factory.mktemp('messy')
+  root, good, reasons = _make_messy_folder(tmp_path)
+  in_process = _ingest(root, str(tmp_path / 'in_process'))
+  two_workers = _ingest(root, str(tmp_path / 'two_workers'),
+                        _MULTI_PROCESS_ARGS)
+  return good, reasons, in_process, two_workers
+
+
+def test_every_good_image_is_ingested_once_and_unchanged(messy_folder):
+  good, _, (written, _, _), _ = messy_folder
+  assert sorted(written) == sorted(good)
+  for path, data in good.items():
+    split, encoded, height, width, channels, class_name = written[path]
+    assert encoded == data
+    assert class_name == path.split('/')[0]
+    shape = tf.io.decode_image(data, expand_animations=False).shape
+    assert [height, width, channels] == shape.as_list(), path
+
+
+def test_every_bad_file_is_reported_with_its_reason(messy_folder):
+  _, reasons, (_, report, examples), _ = messy_folder
+  assert {entry['relative_path']: entry['reason']
+          for entry in report['skipped']} == reasons
+  assert all(entry['detail'] for entry in report['skipped'])
+  for reason in set(reasons.values()):
+    count = sum(1 for expected in reasons.values() if expected == reason)
+    assert examples.get_int_custom_property(f'num_skipped_{reason}') == count
+  assert examples.get_int_custom_property('num_skipped') == len(reasons)
+
+
+def test_nothing_outside_input_base_is_ingested(messy_folder):
+  _, _, (written, _, _), _ = messy_folder
+  assert not any('secret' in path or 'dir_out' in path for path in written)
+
+
+def test_two_worker_processes_give_the_same_result(messy_folder):
+  _, _, (written, report, _), (written_2, report_2, _) = messy_folder
+  assert written_2 == written
+  assert report_2 == report
+
+
+def test_failed_gate_leaves_no_split_files(tmp_path):
+  root, _, _ = _make_messy_folder(tmp_path)
+  output_dir = str(tmp_path / 'out')
+  input_config = utils.make_default_input_config()
+  examples = standard_artifacts.Examples()
+  examples.uri = output_dir
+  with pytest.raises(ValueError, match='max_bad_fraction=0.1'):
+    Executor(Executor.Context(tmp_dir=os.path.join(output_dir, '.tmp'),
+                              unique_id='1')).Do(
+        {}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
+            standard_component_specs.INPUT_BASE_KEY: root,
+            standard_component_specs.INPUT_CONFIG_KEY:
+                proto_utils.proto_to_json(input_config),
+            standard_component_specs.OUTPUT_CONFIG_KEY:
+                proto_utils.proto_to_json(
+                    utils.make_default_output_config(input_config)),
+            'ingest_config': IngestConfig(max_bad_fraction=0.1).to_json(),
+        })
+  assert not glob.glob(os.path.join(output_dir, 'Split-*'))
+
+
+def test_on_bad_image_fail_leaves_no_split_files(tmp_path):
+  root = write_tree(str(tmp_path / 'data'), {
+      'c/good.jpg': image_factory.jpeg(),
+      'c/broken.png': image_factory.png()[:100],
+  })
+  output_dir = str(tmp_path / 'out')
+  input_config = example_gen_pb2.Input(
+      splits=[example_gen_pb2.Input.Split(name='all', pattern='*')])
+  examples = standard_artifacts.Examples()
+  examples.uri = output_dir
+  with pytest.raises(Exception, match=r"broken\.png' \(corrupt\)"):
+    Executor(Executor.Context(tmp_dir=os.path.join(output_dir, '.tmp'),
+                              unique_id='1')).Do(
+        {}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
+            standard_component_specs.INPUT_BASE_KEY: root,
+            standard_component_specs.INPUT_CONFIG_KEY:
+                proto_utils.proto_to_json(input_config),
+            standard_component_specs.OUTPUT_CONFIG_KEY:
+                proto_utils.proto_to_json(example_gen_pb2.Output()),
+            'ingest_config': IngestConfig(on_bad_image='fail').to_json(),
+        })
+  assert not glob.glob(os.path.join(output_dir, 'Split-*'))
