@@ -98,12 +98,17 @@ class IngestConfig:
         raise ValueError(
             f'Invalid {option}={value!r}; expected one of {list(choices)}.')
     if self.class_names is not None:
+      if isinstance(self.class_names, (str, bytes)):
+        raise ValueError(
+            f'Invalid class_names={self.class_names!r}; expected a list of '
+            'class names.')
       names = tuple(self.class_names)
       object.__setattr__(self, 'class_names', names)
       _check_class_names(names)
       if self.labels == LABELS_NONE:
         raise ValueError("class_names is set but labels='none'; drop one.")
     if self.max_bad_fraction is not None and not (
+        _is_number(self.max_bad_fraction) and
         0.0 <= self.max_bad_fraction <= 1.0):
       raise ValueError(
           f'Invalid max_bad_fraction={self.max_bad_fraction!r}; expected a '
@@ -111,12 +116,12 @@ class IngestConfig:
     for option, ceiling in (('max_file_bytes', None),
                             ('max_pixels', DEFAULT_MAX_PIXELS)):
       value = getattr(self, option)
-      if not isinstance(value, int) or value <= 0 or (
+      if not _is_int(value) or value <= 0 or (
           ceiling and value > ceiling):
         raise ValueError(
             f'Invalid {option}={value!r}; expected a positive integer'
             + (f' of at most {ceiling}.' if ceiling else '.'))
-    if self.gzip_level not in range(4):
+    if not _is_int(self.gzip_level) or self.gzip_level not in range(4):
       raise ValueError(
           f'Invalid gzip_level={self.gzip_level!r}; expected 0 to 3 (ISA-L '
           'levels).')
@@ -143,6 +148,14 @@ class IngestConfig:
     if values.get('class_names') is not None:
       values['class_names'] = tuple(values['class_names'])
     return cls.from_options(**values)
+
+
+def _is_int(value: Any) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+  return _is_int(value) or isinstance(value, float)
 
 
 def _check_class_names(names: Sequence[str]) -> None:

@@ -228,10 +228,16 @@ class _LocalWalker:
           if not is_last and name.startswith('.') and _has_wildcard(component):
             continue  # A wildcard never leads into a hidden folder.
           if is_last:
-            yield from self._visit(relative, frozenset())
+            yield from self._visit(relative, self._real_ancestors(relative))
           elif os.path.isdir(self._path(relative)) and self._inside(relative):
             next_level.append(relative)
       level = next_level
+
+  def _real_ancestors(self, relative: Tuple[str, ...]) -> frozenset:
+    """Real paths of input_base and the folders between it and `relative`."""
+    return frozenset(
+        os.path.realpath(self._path(relative[:depth]))
+        for depth in range(len(relative)))
 
   def _path(self, relative: Tuple[str, ...]) -> str:
     return os.path.join(self._base, *relative)

@@ -5,8 +5,9 @@
 `BadImageError` with a reason from `reasons`:
 
 - the format comes from the file's signature, never from its extension;
-- sizes come from the header (Pillow, lazily: no pixel is decoded), so an image
-  declaring more than `max_pixels` pixels is refused before any allocation;
+- sizes come from the header (Pillow, lazily, or our own parse of BMP and GIF
+  headers: no pixel is decoded), so an image declaring more than `max_pixels`
+  pixels is refused before any allocation;
 - the default `validation='structure'` walks the container without decoding
   pixels, which catches truncated downloads: JPEG markers up to the first scan
   and an end-of-image marker after it, PNG chunk sequence with CRCs up to IEND,
@@ -18,6 +19,7 @@ No TensorFlow import: this runs in every Beam worker.
 
 import dataclasses
 import io
+import struct
 import warnings
 import zlib
 
@@ -102,6 +104,9 @@ def probe_image(
   image_format = detect_format(data)
   if image_format == 'bmp':
     height, width, channels = _bmp_header(data)
+  elif image_format == 'gif':
+    height, width = _gif_size(data)  # Walks every block, decodes nothing.
+    channels = 3  # TensorFlow decodes every GIF to RGB.
   else:
     height, width, channels = _pillow_header(data, image_format)
   if width <= 0 or height <= 0:
@@ -115,8 +120,6 @@ def probe_image(
     _check_jpeg_structure(data)
   elif image_format == 'png':
     _check_png_structure(data)
-  elif image_format == 'gif':
-    height, width = _check_gif_structure(data)
   if validation == config_lib.VALIDATION_DECODE:
     _decode_all_frames(data, image_format)
   return ImageInfo(image_format, height, width, channels)
@@ -147,13 +150,10 @@ def _pillow_header(data: bytes, image_format: str):
   mode = image.mode
   if image_format == 'jpeg':
     channels = 1 if mode == 'L' else 3  # CMYK and YCbCr decode to RGB.
-  elif image_format == 'png':
-    if mode == 'P':
-      channels = 4 if 'transparency' in image.info else 3
-    else:
-      channels = {'LA': 2, 'La': 2, 'RGB': 3, 'RGBA': 4}.get(mode, 1)
-  else:  # gif: always RGB.
-    channels = 3
+  elif mode == 'P':  # png
+    channels = 4 if 'transparency' in image.info else 3
+  else:
+    channels = {'LA': 2, 'La': 2, 'RGB': 3, 'RGBA': 4}.get(mode, 1)
   return height, width, channels
 
 
@@ -186,11 +186,17 @@ def _bmp_header(data: bytes):
         '8-bit colour-palette BMP: TensorFlow would read palette indices '
         'as gray levels')
   row_bytes = (bits * width + 31) // 32 * 4
-  if pixel_offset + row_bytes * height > len(data):
+  expected_size = pixel_offset + row_bytes * height
+  if expected_size > len(data):
     raise BadImageError(
         reasons.CORRUPT,
-        f'BMP pixel array needs {pixel_offset + row_bytes * height} bytes, '
+        f'BMP truncated: its pixel array needs {expected_size} bytes, the '
         f'file has {len(data)}')
+  if expected_size < len(data):
+    raise BadImageError(
+        reasons.UNSUPPORTED_FORMAT,
+        f'BMP with {len(data) - expected_size} bytes after its pixel array; '
+        "TensorFlow's BMP decoder requires the exact size")
   return height, width, bits // 8
 
 
@@ -282,15 +288,18 @@ def _color_table_bytes(flags: int) -> int:
   return 3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0
 
 
-def _check_gif_structure(data: bytes):
-  """Walks the GIF blocks to the trailer; returns the first frame's size.
+def _gif_size(data: bytes):
+  """Walks the GIF blocks to the trailer; returns (height, width) as TF decodes.
 
-  TensorFlow decodes a GIF to the size of its first frame, not to the logical
-  screen size that Pillow reports.
+  TensorFlow decodes a GIF to the largest frame width and height over all
+  frames, not to the logical screen size that Pillow reports.
   """
   size = len(data)
+  if size < 13:
+    raise BadImageError(reasons.CORRUPT, f'GIF header cut at {size} bytes')
   position = 13 + _color_table_bytes(data[10])
-  first_frame = None
+  height = width = 0
+  frames = 0
   while position < size:
     block = data[position]
     if block == 0x3B:  # Trailer.
@@ -298,10 +307,12 @@ def _check_gif_structure(data: bytes):
     if block == 0x21:  # Extension: label, then data sub-blocks.
       position = _skip_sub_blocks(data, position + 2)
     elif block == 0x2C:  # Image descriptor.
-      if position + 10 > size:
-        break
-      if first_frame is None:
-        first_frame = (_le(data, position + 7, 2), _le(data, position + 5, 2))
+      if position + 11 > size:
+        raise BadImageError(reasons.CORRUPT,
+                            'GIF: truncated inside an image descriptor')
+      width = max(width, _le(data, position + 5, 2))
+      height = max(height, _le(data, position + 7, 2))
+      frames += 1
       position += 10 + _color_table_bytes(data[position + 9]) + 1
       position = _skip_sub_blocks(data, position)
     else:
@@ -309,9 +320,9 @@ def _check_gif_structure(data: bytes):
                           f'GIF: unknown block 0x{block:02x} at byte {position}')
   else:
     raise BadImageError(reasons.CORRUPT, 'GIF: truncated (no trailer)')
-  if first_frame is None:
+  if not frames:
     raise BadImageError(reasons.CORRUPT, 'GIF: no image in the file')
-  return first_frame
+  return height, width
 
 
 def _decode_all_frames(data: bytes, image_format: str) -> None:
@@ -321,6 +332,6 @@ def _decode_all_frames(data: bytes, image_format: str) -> None:
       image.seek(frame)
       image.load()
   except (OSError, SyntaxError, ValueError, EOFError, IndexError,
-          zlib.error) as error:
+          struct.error, zlib.error) as error:
     raise BadImageError(reasons.CORRUPT,
                         f'{image_format} does not decode: {error}') from None
