@@ -5,14 +5,14 @@
 `BadImageError` with a reason from `reasons`:
 
 - the format comes from the file's signature, never from its extension;
-- sizes come from the header (Pillow, lazily, or our own parse of BMP and GIF
-  headers: no pixel is decoded), so an image declaring more than `max_pixels`
-  pixels is refused before any allocation;
-- the default `validation='structure'` walks the container without decoding
-  pixels, which catches truncated downloads: JPEG markers up to the first scan
-  and an end-of-image marker after it, PNG chunk sequence with CRCs up to IEND,
-  GIF blocks up to the trailer, BMP pixel-array size;
-- `validation='decode'` also decodes every frame with Pillow.
+- the header and the container structure are read in one walk that decodes
+  no pixel (JPEG markers up to the first scan and an end-of-image marker after
+  it; PNG chunks with their CRCs from IHDR to IEND; GIF blocks to the trailer;
+  BMP header and pixel-array size), so truncated downloads are caught, and an
+  image declaring more than `max_pixels` pixels is refused before anything is
+  allocated for its pixels;
+- `validation='decode'` also decodes every frame with Pillow, which catches
+  damage inside the compressed data.
 
 No TensorFlow import: this runs in every Beam worker.
 """
@@ -102,13 +102,15 @@ def probe_image(
     max_pixels: int = config_lib.DEFAULT_MAX_PIXELS) -> ImageInfo:
   """Returns what TensorFlow decodes from `data`, or raises BadImageError."""
   image_format = detect_format(data)
-  if image_format == 'bmp':
-    height, width, channels = _bmp_header(data)
+  if image_format == 'jpeg':
+    height, width, channels, scan_start = _jpeg_header(data)
+  elif image_format == 'png':
+    height, width, channels = _png_header(data)
   elif image_format == 'gif':
-    height, width = _gif_size(data)  # Walks every block, decodes nothing.
+    height, width = _gif_size(data)
     channels = 3  # TensorFlow decodes every GIF to RGB.
   else:
-    height, width, channels = _pillow_header(data, image_format)
+    height, width, channels = _bmp_header(data)
   if width <= 0 or height <= 0:
     raise BadImageError(reasons.CORRUPT, f'header declares {width}x{height}')
   if width * height > max_pixels:
@@ -117,9 +119,7 @@ def probe_image(
         f'header declares {width}x{height} = {width * height} pixels, over '
         f'max_pixels={max_pixels}')
   if image_format == 'jpeg':
-    _check_jpeg_structure(data)
-  elif image_format == 'png':
-    _check_png_structure(data)
+    _check_jpeg_end(data, scan_start)
   if validation == config_lib.VALIDATION_DECODE:
     _decode_all_frames(data, image_format)
   return ImageInfo(image_format, height, width, channels)
@@ -142,19 +142,6 @@ def _open(data: bytes, image_format: str) -> Image.Image:
           TypeError) as error:
     raise BadImageError(reasons.CORRUPT,
                         f'unreadable {image_format} header: {error}') from None
-
-
-def _pillow_header(data: bytes, image_format: str):
-  image = _open(data, image_format)
-  width, height = image.size
-  mode = image.mode
-  if image_format == 'jpeg':
-    channels = 1 if mode == 'L' else 3  # CMYK and YCbCr decode to RGB.
-  elif mode == 'P':  # png
-    channels = 4 if 'transparency' in image.info else 3
-  else:
-    channels = {'LA': 2, 'La': 2, 'RGB': 3, 'RGBA': 4}.get(mode, 1)
-  return height, width, channels
 
 
 def _le(data: bytes, start: int, size: int, signed: bool = False) -> int:
@@ -208,10 +195,17 @@ def _is_gray_palette(data: bytes, start: int, end: int) -> bool:
       for i in range(entries))
 
 
-def _check_jpeg_structure(data: bytes) -> None:
-  """Walks the markers to the first scan, then looks for end-of-image."""
+# Start-of-frame markers (all but DHT C4, JPG C8 and DAC CC in C0-CF).
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Lossless JPEG, which libjpeg-turbo (TensorFlow's decoder) does not read.
+_LOSSLESS_SOF_MARKERS = frozenset((0xC3, 0xC7, 0xCB, 0xCF))
+
+
+def _jpeg_header(data: bytes):
+  """Walks the markers to the first scan; returns (height, width, channels,
+  offset of the scan data)."""
   position, size = 2, len(data)
-  scan_start = None
+  frame = None
   while position + 4 <= size:
     if data[position] != 0xFF:
       raise BadImageError(reasons.CORRUPT,
@@ -226,13 +220,37 @@ def _check_jpeg_structure(data: bytes) -> None:
     if marker == 0xD9:
       raise BadImageError(reasons.CORRUPT, 'JPEG: end-of-image before a scan')
     segment_length = int.from_bytes(data[position + 2:position + 4], 'big')
+    if marker in _SOF_MARKERS and position + 10 <= size:
+      frame = _jpeg_frame(marker, data[position + 4:position + 10])
     if marker == 0xDA:
+      if frame is None:
+        raise BadImageError(reasons.CORRUPT, 'JPEG: scan before any frame')
       scan_start = position + 2 + segment_length
-      break
+      if scan_start > size:
+        break
+      return frame + (scan_start,)
     position += 2 + segment_length
-  if scan_start is None or scan_start > size:
+  raise BadImageError(reasons.CORRUPT, 'JPEG: truncated before the image data')
+
+
+def _jpeg_frame(marker: int, frame: bytes):
+  """(height, width, channels) from a start-of-frame segment."""
+  precision, components = frame[0], frame[5]
+  if marker in _LOSSLESS_SOF_MARKERS or precision != 8:
+    raise BadImageError(
+        reasons.UNSUPPORTED_FORMAT,
+        f'{"lossless" if marker in _LOSSLESS_SOF_MARKERS else ""} '
+        f'{precision}-bit JPEG; TensorFlow decodes 8-bit lossy JPEG'.strip())
+  if components not in (1, 3, 4):
     raise BadImageError(reasons.CORRUPT,
-                        'JPEG: truncated before the image data')
+                        f'JPEG frame with {components} components')
+  height = int.from_bytes(frame[1:3], 'big')
+  width = int.from_bytes(frame[3:5], 'big')
+  # Gray stays gray; YCbCr, CMYK and YCCK decode to RGB.
+  return height, width, 1 if components == 1 else 3
+
+
+def _check_jpeg_end(data: bytes, scan_start: int) -> None:
   # 0xFF in entropy-coded data is always stuffed (FF00) or a restart marker,
   # so an FFD9 after the first scan can only be the end-of-image marker.
   if data.rfind(b'\xff\xd9', scan_start) < 0:
@@ -240,12 +258,18 @@ def _check_jpeg_structure(data: bytes) -> None:
                         'JPEG: truncated (no end-of-image marker)')
 
 
-def _check_png_structure(data: bytes) -> None:
-  """Walks the chunks from IHDR to IEND, checking every CRC."""
+# PNG colour type -> channels as TensorFlow decodes it (palette: 3, or 4 with
+# a tRNS chunk; a tRNS chunk on gray or RGB adds no channel).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}
+
+
+def _png_header(data: bytes):
+  """Walks the chunks from IHDR to IEND, checking every CRC; returns
+  (height, width, channels)."""
   view = memoryview(data)
   position, size = len(_PNG_SIGNATURE), len(data)
-  seen_data = False
-  first = True
+  header = None
+  seen_data = seen_transparency = False
   while True:
     if position + 12 > size:
       raise BadImageError(reasons.CORRUPT,
@@ -257,20 +281,29 @@ def _check_png_structure(data: bytes) -> None:
     if end > size:
       raise BadImageError(reasons.CORRUPT,
                           f'PNG: truncated inside the {name} chunk')
-    if first and chunk_type != b'IHDR':
-      raise BadImageError(reasons.CORRUPT, 'PNG: first chunk is not IHDR')
-    first = False
+    if header is None:
+      if chunk_type != b'IHDR' or length < 13:
+        raise BadImageError(reasons.CORRUPT, 'PNG: first chunk is not IHDR')
+      header = bytes(view[position + 8:position + 21])
     crc = int.from_bytes(view[end - 4:end], 'big')
     if zlib.crc32(view[position + 4:end - 4]) != crc:
       raise BadImageError(reasons.CORRUPT,
                           f'PNG: CRC mismatch in the {name} chunk at byte '
                           f'{position}')
     seen_data = seen_data or chunk_type == b'IDAT'
+    seen_transparency = seen_transparency or chunk_type == b'tRNS'
     if chunk_type == b'IEND':
       break
     position = end
   if not seen_data:
     raise BadImageError(reasons.CORRUPT, 'PNG: no IDAT chunk')
+  color_type = header[9]
+  if color_type not in _PNG_CHANNELS:
+    raise BadImageError(reasons.CORRUPT, f'PNG: colour type {color_type}')
+  channels = 4 if color_type == 3 and seen_transparency else _PNG_CHANNELS[
+      color_type]
+  return (int.from_bytes(header[4:8], 'big'),
+          int.from_bytes(header[0:4], 'big'), channels)
 
 
 def _skip_sub_blocks(data: bytes, position: int) -> int:

@@ -130,10 +130,8 @@ class _EncodeImageDoFn(beam.DoFn):
                        f'{source.size} bytes, over max_file_bytes={max_bytes}')
       return
     try:
-      with FileSystems.open(source.path, 'application/octet-stream',
-                            CompressionTypes.UNCOMPRESSED) as file:
-        data = file.read(max_bytes + 1)
-    except (OSError, IOError) as error:
+      data = _read_bytes(source.path, max_bytes + 1)
+    except OSError as error:
       yield self._skip(source, reasons.UNREADABLE, f'cannot read: {error}')
       return
     if len(data) > max_bytes:
@@ -180,6 +178,16 @@ class _EncodeImageDoFn(beam.DoFn):
     }
     return beam.pvalue.TaggedOutput(_SKIPPED_TAG,
                                     json.dumps(record, ensure_ascii=False))
+
+
+def _read_bytes(path: str, limit: int) -> bytes:
+  """Reads at most `limit` bytes, through Beam's FileSystems for URIs."""
+  if FileSystems.get_scheme(path) is None:
+    with open(path, 'rb') as file:
+      return file.read(limit)
+  with FileSystems.open(path, 'application/octet-stream',
+                        CompressionTypes.UNCOMPRESSED) as file:
+    return file.read(limit)
 
 
 def _shuffle_key(source: discovery_lib.SourceFile) -> bytes:
