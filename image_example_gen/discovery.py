@@ -29,6 +29,7 @@ Beam's FileSystems, which has no folders or links to follow.
 
 import dataclasses
 import fnmatch
+import functools
 import os
 import posixpath
 import stat
@@ -113,15 +114,17 @@ def discover(input_base: str,
           'input_config patterns.')
     entries_by_split[split.name] = entries
 
+  classes_by_split = {}
+  for split in splits:
+    root_depth = _split_root_depth(input_base, split.pattern)
+    classes_by_split[split.name] = [
+        _class_of(entry, root_depth) if labeled else None
+        for entry in entries_by_split[split.name]
+    ]
   vocabulary: Tuple[str, ...] = ()
   if labeled:
-    found = set()
-    for split in splits:
-      root_depth = _split_root_depth(input_base, split.pattern)
-      for entry in entries_by_split[split.name]:
-        class_name = _class_of(entry, root_depth)
-        if class_name is not None:
-          found.add(class_name)
+    found = {name for classes in classes_by_split.values()
+             for name in classes if name is not None}
     vocabulary = tuple(class_names) if class_names else tuple(sorted(found))
     unknown = sorted(found - set(vocabulary))
     if unknown:
@@ -133,11 +136,10 @@ def discover(input_base: str,
   label_of = {name: index for index, name in enumerate(vocabulary)}
   files = []
   for split in splits:
-    root_depth = _split_root_depth(input_base, split.pattern)
-    for entry in entries_by_split[split.name]:
+    for entry, class_name in zip(entries_by_split[split.name],
+                                 classes_by_split[split.name]):
       if entry.is_dir and not entry.skip_reason:
         continue
-      class_name = _class_of(entry, root_depth) if labeled else None
       files.append(
           SourceFile(entry.path, entry.relative_path, split.name, class_name,
                      label_of.get(class_name), entry.size, entry.skip_reason,
@@ -229,7 +231,8 @@ class _LocalWalker:
             continue  # A wildcard never leads into a hidden folder.
           if is_last:
             yield from self._visit(relative, self._real_ancestors(relative))
-          elif os.path.isdir(self._path(relative)) and self._inside(relative):
+          elif (os.path.isdir(self._path(relative)) and
+                self._inside(self._path(relative))):
             next_level.append(relative)
       level = next_level
 
@@ -242,8 +245,8 @@ class _LocalWalker:
   def _path(self, relative: Tuple[str, ...]) -> str:
     return os.path.join(self._base, *relative)
 
-  def _inside(self, relative: Tuple[str, ...]) -> bool:
-    real = os.path.realpath(self._path(relative))
+  def _inside(self, path: str) -> bool:
+    real = os.path.realpath(path)
     return real == self._real_base or real.startswith(
         self._real_base.rstrip(os.sep) + os.sep)
 
@@ -257,56 +260,56 @@ class _LocalWalker:
       return []
     return [name for name in names if fnmatch.fnmatchcase(name, component)]
 
-  def _entry(self, relative, is_dir=False, size=-1, mtime=0, reason=None,
-             detail=''):
-    return FoundEntry(self._path(relative), '/'.join(relative), is_dir, size,
-                      mtime, reason, detail)
-
   def _visit(self, relative: Tuple[str, ...],
              ancestors: frozenset) -> Iterator[FoundEntry]:
-    path = self._path(relative)
-    if relative[-1].startswith('.'):
+    return self._visit_path(self._path(relative), '/'.join(relative),
+                            ancestors, os.path.islink(self._path(relative)))
+
+  def _visit_path(self, path: str, relative: str, ancestors: frozenset,
+                  is_link: bool) -> Iterator[FoundEntry]:
+    """Yields the entry at `path` and, for a folder, everything inside it."""
+    entry = functools.partial(FoundEntry, path, relative)
+    if relative.rpartition('/')[2].startswith('.'):
       what = 'folder (not walked)' if os.path.isdir(path) else 'file'
-      yield self._entry(relative, reason=reasons.HIDDEN,
-                        detail=f'hidden {what}')
+      yield entry(False, -1, 0, reasons.HIDDEN, f'hidden {what}')
       return
-    if os.path.islink(path) and not self._inside(relative):
-      yield self._entry(
-          relative, reason=reasons.OUTSIDE_ROOT,
-          detail=f'symbolic link to {os.path.realpath(path)}, outside '
-          'input_base')
+    if is_link and not self._inside(path):
+      yield entry(False, -1, 0, reasons.OUTSIDE_ROOT,
+                  f'symbolic link to {os.path.realpath(path)}, outside '
+                  'input_base')
       return
     try:
       info = os.stat(path)
     except OSError as error:
-      yield self._entry(relative, reason=reasons.UNREADABLE,
-                        detail=f'cannot stat: {error.strerror or error}')
+      yield entry(False, -1, 0, reasons.UNREADABLE,
+                  f'cannot stat: {error.strerror or error}')
       return
     if stat.S_ISREG(info.st_mode):
-      yield self._entry(relative, size=info.st_size,
-                        mtime=int(info.st_mtime))
+      yield entry(False, info.st_size, int(info.st_mtime))
     elif stat.S_ISDIR(info.st_mode):
       real = os.path.realpath(path)
       if real in ancestors:
-        yield self._entry(
-            relative, reason=reasons.OUTSIDE_ROOT,
-            detail=f'symbolic link loop back to {real}, not followed')
+        yield entry(False, -1, 0, reasons.OUTSIDE_ROOT,
+                    f'symbolic link loop back to {real}, not followed')
         return
-      yield self._entry(relative, is_dir=True, mtime=int(info.st_mtime))
-      yield from self._walk_folder(relative, ancestors | {real})
+      yield entry(True, -1, int(info.st_mtime))
+      yield from self._walk_folder(path, relative, ancestors | {real})
     else:
-      yield self._entry(relative, reason=reasons.UNREADABLE,
-                        detail='not a regular file')
+      yield entry(False, -1, 0, reasons.UNREADABLE, 'not a regular file')
 
-  def _walk_folder(self, relative, ancestors) -> Iterator[FoundEntry]:
+  def _walk_folder(self, path: str, relative: str,
+                   ancestors: frozenset) -> Iterator[FoundEntry]:
     try:
-      names = sorted(entry.name for entry in os.scandir(self._path(relative)))
+      with os.scandir(path) as scan:
+        children = sorted(((child.name, child.path, child.is_symlink())
+                           for child in scan))
     except OSError as error:
-      yield self._entry(relative, reason=reasons.UNREADABLE,
-                        detail=f'cannot list folder: {error.strerror or error}')
+      yield FoundEntry(path, relative, False, -1, 0, reasons.UNREADABLE,
+                       f'cannot list folder: {error.strerror or error}')
       return
-    for name in names:
-      yield from self._visit(relative + (name,), ancestors)
+    for name, child_path, is_link in children:
+      yield from self._visit_path(child_path, f'{relative}/{name}', ancestors,
+                                  is_link)
 
 
 def _walk_with_beam_filesystems(
