@@ -7,39 +7,16 @@ import os
 
 import pytest
 import tensorflow as tf
-from tfx.components.example_gen import utils
 from tfx.proto import example_gen_pb2
-from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
 from image_example_gen import Executor
 from image_example_gen import IngestConfig
 from image_example_gen import ingest_report
+from executor_runner import run_executor
 import example_reader
 import image_factory
-
-
-def _run_executor(input_base, output_dir, config=IngestConfig(),
-                  input_config=None, output_config=None):
-  input_config = input_config or utils.make_default_input_config()
-  output_config = output_config or utils.make_default_output_config(
-      input_config)
-  examples = standard_artifacts.Examples()
-  examples.uri = output_dir
-  exec_properties = {
-      standard_component_specs.INPUT_BASE_KEY: input_base,
-      standard_component_specs.INPUT_CONFIG_KEY:
-          proto_utils.proto_to_json(input_config),
-      standard_component_specs.OUTPUT_CONFIG_KEY:
-          proto_utils.proto_to_json(output_config),
-      'ingest_config': config.to_json(),
-  }
-  executor = Executor(Executor.Context(tmp_dir=os.path.join(output_dir, '.tmp'),
-                                       unique_id='1'))
-  executor.Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]},
-              exec_properties)
-  return examples
 
 
 def _presplit_config():
@@ -66,7 +43,7 @@ def presplit_files_fixture():
 def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
                                                  presplit_files):
   root = make_tree(presplit_files)
-  examples = _run_executor(root, str(tmp_path / 'out'),
+  examples = run_executor(root, str(tmp_path / 'out'),
                            input_config=_presplit_config())
 
   assert sorted(glob.glob(os.path.join(examples.uri, 'Split-*'))) == [
@@ -101,7 +78,7 @@ def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
 def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
                                                 presplit_files):
   root = make_tree(presplit_files)
-  examples = _run_executor(root, str(tmp_path / 'out'),
+  examples = run_executor(root, str(tmp_path / 'out'),
                            input_config=_presplit_config())
   with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
             encoding='utf-8') as file:
@@ -123,7 +100,7 @@ def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
 def test_uncompressed_output_is_plain_tfrecords(make_tree, tmp_path):
   files = {f'c{i % 2}/{i}.png': image_factory.png(size=(9 + i, 9))
            for i in range(6)}
-  examples = _run_executor(make_tree(files), str(tmp_path / 'out'),
+  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
                            IngestConfig(compression='none'))
   shards = glob.glob(os.path.join(examples.uri, 'Split-*', '*'))
   assert shards and not any(path.endswith('.gz') for path in shards)
@@ -144,7 +121,7 @@ def test_max_bad_fraction_fails_and_publishes_nothing(make_tree, tmp_path):
   })
   output_dir = str(tmp_path / 'out')
   with pytest.raises(ValueError, match=r'2 of 3 files are bad.*max_bad_fraction'):
-    _run_executor(root, output_dir, IngestConfig(max_bad_fraction=0.5))
+    run_executor(root, output_dir, IngestConfig(max_bad_fraction=0.5))
   assert not glob.glob(os.path.join(output_dir, 'Split-*', '*'))
 
 
@@ -155,7 +132,7 @@ def test_split_with_no_usable_image_is_an_error_naming_its_pattern(
       'eval/c/notes.txt': b'only text here',
   })
   with pytest.raises(ValueError, match=r"'eval/\*' of split 'eval'"):
-    _run_executor(root, str(tmp_path / 'out'), input_config=_presplit_config())
+    run_executor(root, str(tmp_path / 'out'), input_config=_presplit_config())
 
 
 def test_base_class_generate_examples_by_beam_uses_our_transform(

@@ -13,16 +13,12 @@ import os
 from PIL import Image
 import pytest
 import tensorflow as tf
-from tfx.components.example_gen import utils
 from tfx.proto import example_gen_pb2
-from tfx.types import standard_artifacts
-from tfx.types import standard_component_specs
-from tfx.utils import proto_utils
 
-from image_example_gen import Executor
 from image_example_gen import IngestConfig
 from image_example_gen import ingest_report
 from conftest import write_tree
+from executor_runner import run_executor
 import example_reader
 import image_factory
 
@@ -99,21 +95,8 @@ def _make_messy_folder(tmp_path):
 
 
 def _ingest(root, output_dir, beam_pipeline_args=None):
-  input_config = utils.make_default_input_config()
-  output_config = utils.make_default_output_config(input_config)
-  examples = standard_artifacts.Examples()
-  examples.uri = output_dir
-  executor = Executor(Executor.Context(
-      beam_pipeline_args=beam_pipeline_args,
-      tmp_dir=os.path.join(output_dir, '.tmp'), unique_id='1'))
-  executor.Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
-      standard_component_specs.INPUT_BASE_KEY: root,
-      standard_component_specs.INPUT_CONFIG_KEY:
-          proto_utils.proto_to_json(input_config),
-      standard_component_specs.OUTPUT_CONFIG_KEY:
-          proto_utils.proto_to_json(output_config),
-      'ingest_config': IngestConfig(max_file_bytes=10_000).to_json(),
-  })
+  examples = run_executor(root, output_dir, IngestConfig(max_file_bytes=10_000),
+                          beam_pipeline_args=beam_pipeline_args)
   written = {}
   for split in ('train', 'eval'):
     for example in example_reader.read_split(
@@ -176,21 +159,8 @@ def test_two_worker_processes_give_the_same_result(messy_folder):
 def test_failed_gate_leaves_no_split_files(tmp_path):
   root, _, _ = _make_messy_folder(tmp_path)
   output_dir = str(tmp_path / 'out')
-  input_config = utils.make_default_input_config()
-  examples = standard_artifacts.Examples()
-  examples.uri = output_dir
   with pytest.raises(ValueError, match='max_bad_fraction=0.1'):
-    Executor(Executor.Context(tmp_dir=os.path.join(output_dir, '.tmp'),
-                              unique_id='1')).Do(
-        {}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
-            standard_component_specs.INPUT_BASE_KEY: root,
-            standard_component_specs.INPUT_CONFIG_KEY:
-                proto_utils.proto_to_json(input_config),
-            standard_component_specs.OUTPUT_CONFIG_KEY:
-                proto_utils.proto_to_json(
-                    utils.make_default_output_config(input_config)),
-            'ingest_config': IngestConfig(max_bad_fraction=0.1).to_json(),
-        })
+    run_executor(root, output_dir, IngestConfig(max_bad_fraction=0.1))
   assert not glob.glob(os.path.join(output_dir, 'Split-*'))
 
 
@@ -202,17 +172,7 @@ def test_on_bad_image_fail_leaves_no_split_files(tmp_path):
   output_dir = str(tmp_path / 'out')
   input_config = example_gen_pb2.Input(
       splits=[example_gen_pb2.Input.Split(name='all', pattern='*')])
-  examples = standard_artifacts.Examples()
-  examples.uri = output_dir
   with pytest.raises(Exception, match=r"broken\.png' \(corrupt\)"):
-    Executor(Executor.Context(tmp_dir=os.path.join(output_dir, '.tmp'),
-                              unique_id='1')).Do(
-        {}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
-            standard_component_specs.INPUT_BASE_KEY: root,
-            standard_component_specs.INPUT_CONFIG_KEY:
-                proto_utils.proto_to_json(input_config),
-            standard_component_specs.OUTPUT_CONFIG_KEY:
-                proto_utils.proto_to_json(example_gen_pb2.Output()),
-            'ingest_config': IngestConfig(on_bad_image='fail').to_json(),
-        })
+    run_executor(root, output_dir, IngestConfig(on_bad_image='fail'),
+                 input_config, example_gen_pb2.Output())
   assert not glob.glob(os.path.join(output_dir, 'Split-*'))
