@@ -26,6 +26,7 @@ from tfx.utils import proto_utils
 
 from image_example_gen import config as config_lib
 from image_example_gen import discovery
+from image_example_gen import file_manifest
 from image_example_gen import ingest_report
 from image_example_gen import tfrecord_sink
 from image_example_gen import transform
@@ -98,15 +99,19 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         input_base, input_splits,
         labeled=config.labels == config_lib.LABELS_FOLDER,
         class_names=config.class_names)
+    class_names = found.class_names
     logging.info('Found %d files in %s; classes: %s', len(found.files),
-                 input_base, list(found.class_names))
+                 input_base, list(class_names))
 
-    staging = os.path.join(self._get_tmp_dir(), 'ingest_report')
+    staging = os.path.join(self._get_tmp_dir(), 'image_example_gen')
     gzip_level = (config.gzip_level
                   if config.compression == config_lib.COMPRESSION_GZIP else None)
     pipeline = self._make_beam_pipeline()
+    batches = file_manifest.write_manifest(
+        found.files, os.path.join(staging, transform.MANIFEST_FILE_NAME))
+    del found  # From here on, only the manifest holds the file list.
     outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
-        found, config, output_splits)
+        batches, config, output_splits)
     for name in split_names:
       split_uri = artifact_utils.get_split_uri([examples], name)
       _ = (outputs[name]
@@ -123,7 +128,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     try:
       pipeline.run().wait_until_finish()
       report = ingest_report.build_report(
-          input_base, found.class_names, split_names,
+          input_base, class_names, split_names,
           _read_lines(os.path.join(staging, 'skipped*')),
           _read_lines(os.path.join(staging, 'counts*')))
       for line in report.summary_lines():
@@ -143,7 +148,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     for key, value in report.custom_properties().items():
       examples.set_int_custom_property(key, value)
     examples.set_string_custom_property('class_names',
-                                        json.dumps(list(found.class_names)))
+                                        json.dumps(list(class_names)))
     examples_utils.set_payload_format(examples,
                                       example_gen_pb2.FORMAT_TF_EXAMPLE)
     # TFX's readers accept only this file format name; they detect the real

@@ -9,9 +9,10 @@ Usable in any Beam pipeline, without TFX:
       outputs['train'] | WriteTFRecords('/out/train/data')
       outputs[SKIPPED_KEY] | beam.Map(print)
 
-One streaming pass: the launcher lists the files (paths only) and cuts the list
-into batches, Beam spreads the batches over the workers, and each worker reads,
-checks and encodes its files and emits each Example to its output split. Image bytes are never shuffled or
+One streaming pass: the launcher lists the files and writes them, in batches,
+to a manifest (see file_manifest); Beam spreads the batches over the workers,
+and each worker reads, checks and encodes its files and emits each Example to
+its output split. Image bytes are never shuffled or
 grouped, so memory does not grow with the data.
 """
 
@@ -19,7 +20,10 @@ import collections
 import dataclasses
 import hashlib
 import json
+import os
+import tempfile
 from typing import Optional, Sequence
+import uuid
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -28,6 +32,7 @@ from apache_beam.io.filesystems import FileSystems
 from image_example_gen import config as config_lib
 from image_example_gen import discovery as discovery_lib
 from image_example_gen import example_encoder
+from image_example_gen import file_manifest
 from image_example_gen import image_probe
 from image_example_gen import reasons
 
@@ -40,11 +45,10 @@ __all__ = [
 SKIPPED_KEY = '__skipped__'  # JSON lines: relative_path, split, reason, detail.
 COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
 METRICS_NAMESPACE = 'image_example_gen'
+# The manifest's file name in the staging folder.
+MANIFEST_FILE_NAME = 'files.jsonl'
 
 _EXAMPLES_TAG_PREFIX = 'examples/'
-# Files per unit of distributed work, and how many units to aim for.
-_MAX_BATCH_SIZE = 100
-_TARGET_BATCHES = 64
 _SKIPPED_TAG = 'skipped'
 _INGESTED_TAG = 'ingested'
 
@@ -124,9 +128,9 @@ class _EncodeImagesDoFn(beam.DoFn):
         reason: counter(f'skipped_{reason}') for reason in reasons.ALL_REASONS
     }
 
-  def process(self, batch: Sequence[discovery_lib.SourceFile]):
+  def process(self, batch: file_manifest.ManifestRange):
     ingested = collections.Counter()
-    for source in batch:
+    for source in file_manifest.read_range(batch):
       try:
         split, record = self._encode(source)
       except image_probe.BadImageError as error:
@@ -147,13 +151,10 @@ class _EncodeImagesDoFn(beam.DoFn):
           reasons.TOO_LARGE,
           f'{source.size} bytes, over max_file_bytes={max_bytes}')
     try:
-      data = _read_bytes(source.path, max_bytes + 1)
+      data = _read_bytes(source.path, max_bytes)
     except OSError as error:
       raise image_probe.BadImageError(reasons.UNREADABLE,
                                       f'cannot read: {error}') from None
-    if len(data) > max_bytes:
-      raise image_probe.BadImageError(reasons.TOO_LARGE,
-                                      f'over max_file_bytes={max_bytes}')
     info = image_probe.probe_image(
         data, validation=self._config.validation,
         max_pixels=self._config.max_pixels)
@@ -188,42 +189,40 @@ class _EncodeImagesDoFn(beam.DoFn):
                                     json.dumps(record, ensure_ascii=False))
 
 
-def _read_bytes(path: str, limit: int) -> bytes:
-  """Reads at most `limit` bytes, through Beam's FileSystems for URIs."""
-  if FileSystems.get_scheme(path) is None:
-    with open(path, 'rb') as file:
-      return file.read(limit)
-  with FileSystems.open(path, 'application/octet-stream',
-                        CompressionTypes.UNCOMPRESSED) as file:
-    return file.read(limit)
+def _read_bytes(path: str, max_bytes: int) -> bytes:
+  """Reads a whole file, through Beam's FileSystems for URIs.
 
-
-def _batches(files: Sequence[discovery_lib.SourceFile]):
-  """Splits the file list into batches, the unit of work Beam distributes.
-
-  One element per file would cost Beam's per-element overhead (tens of
-  microseconds) on every path, before any image is read; batches keep that
-  negligible at 100,000+ files while leaving enough pieces (up to
-  `_TARGET_BATCHES`) for every worker. The order is a fixed pseudo-random one
-  (md5 of the relative path), so shards mix classes and runs are reproducible.
+  `read()` without a size lets Python allocate exactly the file's size;
+  `read(max_bytes + 1)` would allocate max_bytes for every file.
   """
-  ordered = sorted(files, key=lambda source: hashlib.md5(
-      source.relative_path.encode('utf-8')).digest())
-  size = min(_MAX_BATCH_SIZE, max(1, -(-len(ordered) // _TARGET_BATCHES)))
-  return [tuple(ordered[start:start + size])
-          for start in range(0, len(ordered), size)]
+  if FileSystems.get_scheme(path) is not None:
+    with FileSystems.open(path, 'application/octet-stream',
+                          CompressionTypes.UNCOMPRESSED) as file:
+      return file.read()
+  with open(path, 'rb') as file:
+    size = os.fstat(file.fileno()).st_size
+    if size > max_bytes:  # It grew since it was listed.
+      raise image_probe.BadImageError(
+          reasons.TOO_LARGE, f'{size} bytes, over max_file_bytes={max_bytes}')
+    return file.read()
 
 
 class EncodeImages(beam.PTransform):
-  """Encodes the files of a `Discovery` (see ImageFolderToExamples)."""
+  """Encodes the files of a manifest (see ImageFolderToExamples).
 
-  def __init__(self, discovery: discovery_lib.Discovery,
+  Args:
+    batches: The manifest's batches, from `file_manifest.write_manifest`.
+    config: The ingest options.
+    output_splits: How files are assigned to output splits.
+  """
+
+  def __init__(self, batches: Sequence[file_manifest.ManifestRange],
                config: config_lib.IngestConfig, output_splits: OutputSplits):
     super().__init__()
     for name in output_splits.names:
       if name.startswith('__'):
         raise ValueError(f'Split name {name!r} may not start with "__".')
-    self._discovery = discovery
+    self._batches = list(batches)
     self._config = config
     self._output_splits = output_splits
 
@@ -232,8 +231,7 @@ class EncodeImages(beam.PTransform):
                     for name in self._output_splits.names]
     outputs = (
         pbegin
-        | 'ListFiles' >> beam.Create(
-            _batches(self._discovery.files), reshuffle=True)
+        | 'ListBatches' >> beam.Create(self._batches, reshuffle=True)
         | 'ReadAndEncode' >> beam.ParDo(
             _EncodeImagesDoFn(self._config, self._output_splits)).with_outputs(
                 _SKIPPED_TAG, _INGESTED_TAG, *example_tags))
@@ -259,6 +257,9 @@ class ImageFolderToExamples(beam.PTransform):
       'image/key/sha256' keeps identical images in one split); by default the
       file's relative path.
     config: The ingest options.
+    staging_dir: Where to write the list of files for the workers; by default
+      a new folder under the pipeline's --temp_location if set (required on
+      distributed runners), else a local temp folder.
 
   Returns (from expand) a dict: each output split name maps to its serialized
   Examples; SKIPPED_KEY to JSON lines describing each skipped file;
@@ -272,9 +273,11 @@ class ImageFolderToExamples(beam.PTransform):
                    discovery_lib.InputSplit('train', '*'),),
                output_splits: Optional[Sequence[HashBucketSplit]] = None,
                partition_feature_name: Optional[str] = None,
-               config: config_lib.IngestConfig = config_lib.IngestConfig()):
+               config: config_lib.IngestConfig = config_lib.IngestConfig(),
+               staging_dir: Optional[str] = None):
     super().__init__()
     self._input_base = input_base
+    self._staging_dir = staging_dir
     self._input_splits = tuple(input_splits)
     self._config = config
     if output_splits:
@@ -290,4 +293,17 @@ class ImageFolderToExamples(beam.PTransform):
         self._input_splits,
         labeled=self._config.labels == config_lib.LABELS_FOLDER,
         class_names=self._config.class_names)
-    return pbegin | EncodeImages(found, self._config, self._output_splits)
+    staging_dir = self._staging_dir or _default_staging_dir(pbegin.pipeline)
+    batches = file_manifest.write_manifest(
+        found.files, FileSystems.join(staging_dir, MANIFEST_FILE_NAME))
+    return pbegin | EncodeImages(batches, self._config, self._output_splits)
+
+
+def _default_staging_dir(pipeline: beam.Pipeline) -> str:
+  """A new folder under the pipeline's temp_location, else a local temp one."""
+  temp_location = pipeline.options.view_as(
+      beam.options.pipeline_options.GoogleCloudOptions).temp_location
+  if temp_location:
+    return FileSystems.join(temp_location,
+                            f'image_example_gen-{uuid.uuid4().hex}')
+  return tempfile.mkdtemp(prefix='image_example_gen-')
