@@ -1,0 +1,1 @@
+"""Benchmarks of image_example_gen; see benchmarks/ingest_benchmark.py."""

@@ -1,0 +1,128 @@
+"""Measuring a child process tree, and reading back what a way wrote."""
+
+import dataclasses
+import glob
+import os
+import signal
+import subprocess
+import time
+import zlib
+from typing import Dict, List, Mapping, Sequence, Tuple
+
+import psutil
+
+__all__ = [
+    'SampledRun', 'count_records', 'gzip_seconds', 'read_all', 'run_sampled',
+    'split_files'
+]
+
+_SAMPLE_INTERVAL_S = 0.05
+_READ_CHUNK = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class SampledRun:
+  returncode: int
+  wall_seconds: float
+  peak_rss_bytes: int  # Of the whole tree: the largest sum over one sample.
+  peak_process_rss_bytes: int  # Of the largest single process.
+
+
+def _tree_rss(process: psutil.Process) -> List[int]:
+  """RSS of a process and of each of its descendants (gone ones skipped)."""
+  sizes = []
+  for member in [process] + process.children(recursive=True):
+    try:
+      sizes.append(member.memory_info().rss)
+    except psutil.NoSuchProcess:
+      pass
+  return sizes
+
+
+def run_sampled(command: Sequence[str], log_path: str, cwd: str,
+                env: Mapping[str, str]) -> SampledRun:
+  """Runs command, output to log_path, sampling its process tree's RSS.
+
+  The peak is the largest sum, over one sample, of the RSS of the child and of
+  all its descendants (Beam's worker processes included), sampled every 50 ms.
+  """
+  with open(log_path, 'wb') as log:
+    start = time.perf_counter()
+    # A session of its own, so that an interrupted benchmark can end the
+    # child's whole process group, Beam workers included.
+    child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                             cwd=cwd, env=dict(env), start_new_session=True)
+    try:
+      peak, peak_process = _sample_until_exit(child)
+    except BaseException:
+      os.killpg(child.pid, signal.SIGKILL)
+      raise
+    wall_seconds = time.perf_counter() - start
+  return SampledRun(child.returncode, wall_seconds, peak, peak_process)
+
+
+def _sample_until_exit(child: subprocess.Popen) -> Tuple[int, int]:
+  """Samples the child's tree RSS until it exits; returns the peaks of the
+  tree's sum and of its largest process."""
+  process = psutil.Process(child.pid)
+  peak = peak_process = 0
+  while child.poll() is None:
+    try:
+      sizes = _tree_rss(process)
+      peak = max(peak, sum(sizes))
+      peak_process = max([peak_process] + sizes)
+    except psutil.NoSuchProcess:
+      pass
+    time.sleep(_SAMPLE_INTERVAL_S)
+  return peak, peak_process
+
+
+def split_files(pipeline_root: str) -> Dict[str, List[str]]:
+  """{split name: its data files} of the Examples artifacts under the root."""
+  splits: Dict[str, List[str]] = {}
+  for split_dir in sorted(glob.glob(
+      os.path.join(pipeline_root, '*', 'examples', '*', 'Split-*'))):
+    name = os.path.basename(split_dir)[len('Split-'):]
+    splits.setdefault(name, []).extend(
+        sorted(glob.glob(os.path.join(split_dir, '*'))))
+  return splits
+
+
+def count_records(paths: Sequence[str]) -> int:
+  """Records in TFRecord files, read with tf.data; `*.gz` files as GZIP."""
+  # Imported here: the dataset generator forks worker processes, which must
+  # happen before TensorFlow starts its threads in this process.
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  total = 0
+  for path in paths:
+    compression = 'GZIP' if path.endswith('.gz') else ''
+    dataset = tf.data.TFRecordDataset(path, compression_type=compression)
+    total += int(dataset.reduce(0, lambda count, _: count + 1))
+  return total
+
+
+def read_all(paths: Sequence[str]) -> int:
+  """Reads every file (bringing it into the page cache); returns total bytes."""
+  total = 0
+  for path in paths:
+    with open(path, 'rb') as file:
+      total += len(file.read())
+  return total
+
+
+def gzip_seconds(paths: Sequence[str], level: int = 6) -> Dict[str, float]:
+  """One core gzip-compressing the concatenated files, as `gzip -6` would.
+
+  Returns:
+    {'seconds': time of the read + compress loop, 'gzip_bytes': output size}.
+  """
+  compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+  output_bytes = 0
+  start = time.perf_counter()
+  for path in paths:
+    with open(path, 'rb') as file:
+      while chunk := file.read(_READ_CHUNK):
+        output_bytes += len(compressor.compress(chunk))
+  output_bytes += len(compressor.flush())
+  return {'seconds': time.perf_counter() - start, 'gzip_bytes': output_bytes}

@@ -1,0 +1,45 @@
+"""The catalogue of ingest "ways" the benchmark compares (no heavy imports).
+
+`benchmarks.run_way` runs one of them in its own process.
+"""
+
+import dataclasses
+from typing import Any, Dict, Mapping
+
+__all__ = [
+    'IMAGE_EXAMPLE_GEN', 'OBVIOUS_EXECUTOR', 'TWO_STEP', 'WAYS', 'Way'
+]
+
+# How a way builds its pipeline.
+TWO_STEP = 'two_step'
+OBVIOUS_EXECUTOR = 'obvious_executor'
+IMAGE_EXAMPLE_GEN = 'image_example_gen'
+
+
+@dataclasses.dataclass(frozen=True)
+class Way:
+  name: str
+  kind: str
+  description: str
+  ingest_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+WAYS: Dict[str, Way] = {
+    way.name: way for way in (
+        Way('two_step', TWO_STEP,
+            'Python loop with tf.io.TFRecordWriter (GZIP) to one file, then '
+            'ImportExampleGen on it'),
+        Way('obvious_executor', OBVIOUS_EXECUTOR,
+            'FileBasedExampleGen with a BaseExampleGenExecutor subclass '
+            '(glob, Create, Map to Example; TFX WriteSplit with Reshuffle)'),
+        Way('image_example_gen_gzip', IMAGE_EXAMPLE_GEN,
+            'ImageExampleGen, default options (gzip)'),
+        Way('image_example_gen_none', IMAGE_EXAMPLE_GEN,
+            "ImageExampleGen, compression='none'", {'compression': 'none'}),
+        Way('image_example_gen_gzip1', IMAGE_EXAMPLE_GEN,
+            'ImageExampleGen, gzip_level=1', {'gzip_level': 1}),
+        Way('image_example_gen_decode', IMAGE_EXAMPLE_GEN,
+            "ImageExampleGen, validation='decode' (every frame decoded)",
+            {'validation': 'decode'}),
+    )
+}
