@@ -1,16 +1,26 @@
 """The sample pipeline end to end under LocalDagRunner, on the bundled testdata.
 
+Both compressions are read back by StatisticsGen and through the tf.data
+factory TFX's Trainer uses, which pick the compression from the file names.
+
 Expected counts come from testdata/MANIFEST.json, which testdata/make_testdata.py
 writes beside the files it makes (each file's class and expected outcome).
 """
 
 import collections
+import glob
 import json
 import os
 
 from ml_metadata import metadata_store
+import pytest
+import tensorflow as tf
 from tfx import v1 as tfx
+from tfx.components.util import tfxio_utils
 from tfx.orchestration import metadata
+from tfx.types import artifact_utils
+from tfx.utils import io_utils
+from tfx_bsl.public import tfxio
 
 from image_example_gen import ingest_report
 from pipelines import image_pipeline
@@ -39,12 +49,41 @@ def _report(examples_artifact):
     return ingest_report.IngestReport.from_json(file.read())
 
 
-def test_sample_pipeline_on_testdata(tmp_path, capsys):
+def _read_like_trainer(store, pipeline_name, split):
+  """{filename: (height, width, channels) decoded} of a split, read through
+  the tf.data factory TFX's Trainer gives a run_fn (tfxio), with the schema
+  SchemaGen inferred."""
+  def latest(type_name):
+    mlmd_artifact = run_summary.latest_artifact(store, pipeline_name, type_name)
+    artifact_type = store.get_artifact_types_by_id([mlmd_artifact.type_id])[0]
+    return artifact_utils.deserialize_artifact(artifact_type, mlmd_artifact)
+
+  examples, schema = latest('Examples'), latest('Schema')
+  dataset_factory = tfxio_utils.get_tf_dataset_factory_from_artifact(
+      [examples], [])
+  dataset = dataset_factory(
+      [os.path.join(examples.uri, f'Split-{split}', '*')],
+      tfxio.TensorFlowDatasetOptions(batch_size=4, num_epochs=1),
+      io_utils.SchemaReader().read(os.path.join(schema.uri, 'schema.pbtxt')))
+  decoded = {}
+  for batch in dataset:
+    values = {key: tensor.values if isinstance(tensor, tf.SparseTensor)
+              else tf.reshape(tensor, [-1]) for key, tensor in batch.items()}
+    for filename, encoded in zip(values['image/filename'].numpy(),
+                                 values['image/encoded'].numpy()):
+      image = tf.io.decode_image(encoded, expand_animations=False)
+      decoded[filename.decode()] = image.shape.as_list()
+  return decoded
+
+
+@pytest.mark.parametrize('compression', ['gzip', 'none'])
+def test_sample_pipeline_on_testdata(tmp_path, capsys, compression):
   metadata_path = str(tmp_path / 'metadata.db')
   image_pipeline.main([
       '--data-root', os.path.join(_TESTDATA, 'images'),
       '--pipeline-root', str(tmp_path / 'root'),
       '--metadata-path', metadata_path,
+      '--compression', compression,
   ])
   entries = _manifest('images/')
   good = [entry for entry in entries if entry['expected'] == 'ok']
@@ -68,6 +107,14 @@ def test_sample_pipeline_on_testdata(tmp_path, capsys):
   statistics_counts = run_summary.statistics_example_counts(statistics)
   assert statistics_counts == report.examples_per_split
   assert set(statistics_counts) == {'train', 'eval'}
+
+  shards = glob.glob(os.path.join(examples.uri, 'Split-*', '*'))
+  assert all(path.endswith('.gz') == (compression == 'gzip') for path in shards)
+  read_back = {}
+  for split in ('train', 'eval'):
+    read_back.update(_read_like_trainer(store, 'image_pipeline', split))
+  assert read_back == {entry['path']: [entry['height'], entry['width'],
+                                       entry['channels']] for entry in good}
 
   printed = capsys.readouterr().out
   assert f'Ingested {len(good)} images' in printed
