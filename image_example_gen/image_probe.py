@@ -314,7 +314,8 @@ def _skip_sub_blocks(data: bytes, position: int) -> int:
     if block_size == 0:
       return position
     position += block_size
-  raise BadImageError(reasons.CORRUPT, 'GIF: truncated inside a data block')
+  raise BadImageError(reasons.CORRUPT,
+                      'GIF: truncated or damaged (a data block runs past the end)')
 
 
 def _color_table_bytes(flags: int) -> int:
@@ -352,7 +353,8 @@ def _gif_size(data: bytes):
       raise BadImageError(reasons.CORRUPT,
                           f'GIF: unknown block 0x{block:02x} at byte {position}')
   else:
-    raise BadImageError(reasons.CORRUPT, 'GIF: truncated (no trailer)')
+    raise BadImageError(reasons.CORRUPT,
+                        'GIF: truncated or damaged (no trailer found)')
   if not frames:
     raise BadImageError(reasons.CORRUPT, 'GIF: no image in the file')
   return height, width

@@ -10,7 +10,8 @@ NOT_AN_IMAGE = 'not_an_image'
 # download, broken header, zero bytes, damaged compressed data.
 CORRUPT = 'corrupt'
 # A real image in a format TensorFlow's decode_image cannot read (TIFF, WebP,
-# HEIC, ICO, 16-bit or compressed BMP ...).
+# HEIC, AVIF, ICO, PSD, JPEG 2000/XL, lossless or 12-bit JPEG, 16-bit,
+# compressed or colour-palette BMP ...).
 UNSUPPORTED_FORMAT = 'unsupported_format'
 # Over `max_file_bytes`, or a header declaring more than `max_pixels` pixels
 # (a decompression bomb is refused here, before any pixel is decoded).
