@@ -96,6 +96,11 @@ def test_sample_pipeline_on_testdata(tmp_path, capsys, compression):
   assert sorted((entry['relative_path'], entry['reason'])
                 for entry in report.skipped) == sorted(
                     (entry['path'], entry['expected']) for entry in bad)
+  totals = examples.custom_properties  # As published in ML Metadata.
+  assert totals['num_examples'].int_value == len(good)
+  assert totals['num_skipped'].int_value == len(bad)
+  assert totals['num_skipped_corrupt'].int_value == sum(
+      1 for entry in bad if entry['expected'] == 'corrupt')
   per_class = collections.Counter(entry['class'] for entry in good)
   ingested_per_class = collections.Counter()
   for by_class in report.examples.values():
