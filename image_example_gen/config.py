@@ -126,6 +126,11 @@ class IngestConfig:
           f'Invalid gzip_level={self.gzip_level!r}; expected 0 to 3 (ISA-L '
           'levels).')
 
+  @property
+  def labeled(self) -> bool:
+    """Whether images are labeled by their class folder."""
+    return self.labels == LABELS_FOLDER
+
   @classmethod
   def from_options(cls, **options: Any) -> 'IngestConfig':
     """Builds a config from keyword options, naming any unknown option."""

@@ -26,7 +26,6 @@ from tfx.utils import proto_utils
 
 from image_example_gen import config as config_lib
 from image_example_gen import discovery
-from image_example_gen import file_manifest
 from image_example_gen import ingest_report
 from image_example_gen import tfrecord_sink
 from image_example_gen import transform
@@ -95,21 +94,12 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     output_splits = self._output_splits(output_config, split_names)
     input_splits = [discovery.InputSplit(split.name, split.pattern)
                     for split in input_config.splits]
-    found = discovery.discover(
-        input_base, input_splits,
-        labeled=config.labels == config_lib.LABELS_FOLDER,
-        class_names=config.class_names)
-    class_names = found.class_names
-    logging.info('Found %d files in %s; classes: %s', len(found.files),
-                 input_base, list(class_names))
-
     staging = os.path.join(self._get_tmp_dir(), 'image_example_gen')
+    class_names, batches = transform.stage_files(input_base, input_splits,
+                                                 config, staging)
     gzip_level = (config.gzip_level
                   if config.compression == config_lib.COMPRESSION_GZIP else None)
     pipeline = self._make_beam_pipeline()
-    batches = file_manifest.write_manifest(
-        found.files, os.path.join(staging, transform.MANIFEST_FILE_NAME))
-    del found  # From here on, only the manifest holds the file list.
     outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
         batches, config, output_splits)
     for name in split_names:

@@ -12,17 +12,18 @@ Usable in any Beam pipeline, without TFX:
 One streaming pass: the launcher lists the files and writes them, in batches,
 to a manifest (see file_manifest); Beam spreads the batches over the workers,
 and each worker reads, checks and encodes its files and emits each Example to
-its output split. Image bytes are never shuffled or
-grouped, so memory does not grow with the data.
+its output split. Image bytes are never shuffled or grouped, so memory does not
+grow with the data.
 """
 
 import collections
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import tempfile
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 import uuid
 
 import apache_beam as beam
@@ -38,7 +39,8 @@ from image_example_gen import reasons
 
 __all__ = [
     'COUNTS_KEY', 'SKIPPED_KEY', 'METRICS_NAMESPACE', 'BadFileError',
-    'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits'
+    'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits',
+    'stage_files'
 ]
 
 # Keys of the outputs besides the per-split Examples.
@@ -48,6 +50,7 @@ METRICS_NAMESPACE = 'image_example_gen'
 # The manifest's file name in the staging folder.
 MANIFEST_FILE_NAME = 'files.jsonl'
 
+_LOGGER = logging.getLogger(__name__)
 _EXAMPLES_TAG_PREFIX = 'examples/'
 _SKIPPED_TAG = 'skipped'
 _INGESTED_TAG = 'ingested'
@@ -117,7 +120,6 @@ class _EncodeImagesDoFn(beam.DoFn):
     super().__init__()
     self._config = config
     self._output_splits = output_splits
-    self._labeled = config.labels == config_lib.LABELS_FOLDER
 
   def setup(self):
     counter = lambda name: beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
@@ -158,7 +160,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     info = image_probe.probe_image(
         data, validation=self._config.validation,
         max_pixels=self._config.max_pixels)
-    if source.label is None and self._labeled:
+    if source.label is None and self._config.labeled:
       raise image_probe.BadImageError(
           reasons.NO_CLASS_FOLDER,
           "image directly in the split root; put it in a class folder or set "
@@ -288,15 +290,32 @@ class ImageFolderToExamples(beam.PTransform):
           tuple(split.name for split in self._input_splits))
 
   def expand(self, pbegin):
-    found = discovery_lib.discover(
-        self._input_base,
-        self._input_splits,
-        labeled=self._config.labels == config_lib.LABELS_FOLDER,
-        class_names=self._config.class_names)
     staging_dir = self._staging_dir or _default_staging_dir(pbegin.pipeline)
-    batches = file_manifest.write_manifest(
-        found.files, FileSystems.join(staging_dir, MANIFEST_FILE_NAME))
+    _, batches = stage_files(self._input_base, self._input_splits,
+                             self._config, staging_dir)
     return pbegin | EncodeImages(batches, self._config, self._output_splits)
+
+
+def stage_files(
+    input_base: str, input_splits: Sequence[discovery_lib.InputSplit],
+    config: config_lib.IngestConfig, staging_dir: str
+) -> Tuple[Tuple[str, ...], List[file_manifest.ManifestRange]]:
+  """Lists the files of every split and writes them to a manifest.
+
+  Runs in the launcher, before the pipeline. The file list is dropped once
+  written, so only the manifest holds it while the pipeline runs.
+
+  Returns:
+    (class vocabulary, the manifest's batches for EncodeImages).
+  """
+  found = discovery_lib.discover(
+      input_base, input_splits, labeled=config.labeled,
+      class_names=config.class_names)
+  _LOGGER.info('Found %d files in %s; classes: %s', len(found.files),
+               input_base, list(found.class_names))
+  batches = file_manifest.write_manifest(
+      found.files, FileSystems.join(staging_dir, MANIFEST_FILE_NAME))
+  return found.class_names, batches
 
 
 def _default_staging_dir(pipeline: beam.Pipeline) -> str:
