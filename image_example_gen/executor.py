@@ -137,7 +137,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
       report_file.write(report.to_json())
     for key, value in report.custom_properties().items():
       examples.set_int_custom_property(key, value)
-    examples.set_string_custom_property('class_names',
+    examples.set_string_custom_property(ingest_report.CLASS_NAMES_PROPERTY,
                                         json.dumps(list(class_names)))
     examples_utils.set_payload_format(examples,
                                       example_gen_pb2.FORMAT_TF_EXAMPLE)

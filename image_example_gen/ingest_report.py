@@ -14,9 +14,14 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 from image_example_gen import reasons
 
-__all__ = ['REPORT_FILE_NAME', 'IngestReport', 'build_report']
+__all__ = [
+    'CLASS_NAMES_PROPERTY', 'REPORT_FILE_NAME', 'IngestReport', 'build_report'
+]
 
 REPORT_FILE_NAME = 'ingest_report.json'
+# The Examples artifact's MLMD custom property holding the class vocabulary
+# as a JSON list (label i is element i).
+CLASS_NAMES_PROPERTY = 'class_names'
 # How many skipped files the summary names before "... and N more".
 _SUMMARY_MAX_FILES = 20
 

@@ -1,4 +1,4 @@
-"""Sample pipeline: ImageExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator.
+"""Sample pipeline: ImageExampleGen -> ImageStatisticsGen -> SchemaGen -> ExampleValidator.
 
 Runs locally with LocalDagRunner and SQLite metadata:
 
@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence
 from tfx import v1 as tfx
 
 from image_example_gen import ImageExampleGen
+from image_example_gen import ImageStatisticsGen
 from pipelines import run_summary
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,8 +57,9 @@ def create_pipeline(pipeline_name: str,
     ])
   example_gen = ImageExampleGen(
       input_base=data_root, input_config=input_config, **ingest_options)
-  statistics_gen = tfx.components.StatisticsGen(
-      examples=example_gen.outputs['examples'])
+  # TFX's StatisticsGen, with the image schema: no top-k over image bytes, and
+  # statistics from which SchemaGen infers the image, label and format domains.
+  statistics_gen = ImageStatisticsGen(examples=example_gen.outputs['examples'])
   schema_gen = tfx.components.SchemaGen(
       statistics=statistics_gen.outputs['statistics'])
   example_validator = tfx.components.ExampleValidator(

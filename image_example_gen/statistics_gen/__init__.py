@@ -1,0 +1,1 @@
+"""ImageStatisticsGen: TFX's StatisticsGen, told that the Examples are images."""
