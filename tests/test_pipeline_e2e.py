@@ -22,6 +22,7 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 from tfx_bsl.public import tfxio
 
+from image_example_gen import image_schema
 from image_example_gen import ingest_report
 from pipelines import image_pipeline
 from pipelines import run_summary
@@ -112,6 +113,14 @@ def test_sample_pipeline_on_testdata(tmp_path, capsys, compression):
   statistics_counts = run_summary.statistics_example_counts(statistics)
   assert statistics_counts == report.examples_per_split
   assert set(statistics_counts) == {'train', 'eval'}
+  # SchemaGen inferred the image schema from the statistics.
+  schema_artifact = run_summary.latest_artifact(store, 'image_pipeline',
+                                                'Schema')
+  schema = io_utils.SchemaReader().read(
+      os.path.join(schema_artifact.uri, 'schema.pbtxt'))
+  assert image_schema.domain_info_by_feature(schema) == (
+      image_schema.domain_info_by_feature(
+          image_schema.image_schema(report.class_names)))
 
   shards = glob.glob(os.path.join(examples.uri, 'Split-*', '*'))
   assert all(path.endswith('.gz') == (compression == 'gzip') for path in shards)
@@ -124,6 +133,7 @@ def test_sample_pipeline_on_testdata(tmp_path, capsys, compression):
   printed = capsys.readouterr().out
   assert f'Ingested {len(good)} images' in printed
   assert 'StatisticsGen example counts: train: ' in printed
+  assert 'ExampleValidator anomalies: train: 0, eval: 0' in printed
   for entry in bad:
     assert entry['path'] in printed
 
