@@ -67,10 +67,16 @@ class IngestConfig:
     compression: 'gzip' (TFX's default, `*.gz` files) or 'none' (uncompressed
       TFRecords, which every TFX reader also reads: images are already
       compressed, so gzip saves ~3% at a large CPU cost).
-    validation: 'structure' parses each image's header and checks its
-      container structure (JPEG end-of-image marker, PNG chunk sequence and
-      CRCs, GIF block sequence and trailer, BMP pixel-array size) without
-      decoding pixels; 'decode' also decodes every frame with Pillow.
+    validation: 'decode' (default) guarantees that every published image
+      decodes with `tf.io.decode_image(..., expand_animations=False)`, with
+      or without channels=3, to exactly the stored height, width and
+      channels: besides the header and container checks, it decodes JPEG
+      scan data at 1/8 scale, inflates PNG pixel data and checks its rows,
+      and decodes a GIF's first frame (see image_probe). 'structure' is the
+      faster opt-out: headers and container structure only (JPEG markers and
+      end-of-image, PNG chunks and CRCs, GIF blocks, BMP sizes); it lets
+      through damage inside JPEG scan data and GIF pixel data, which then
+      fails in TensorFlow.
     max_file_bytes: Files larger than this are skipped as `too_large` before
       they are read.
     max_pixels: Images whose header declares more pixels (width * height)
@@ -86,7 +92,7 @@ class IngestConfig:
   on_bad_image: str = ON_BAD_SKIP
   max_bad_fraction: Optional[float] = None
   compression: str = COMPRESSION_GZIP
-  validation: str = VALIDATION_STRUCTURE
+  validation: str = VALIDATION_DECODE
   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
   max_pixels: int = DEFAULT_MAX_PIXELS
   gzip_level: int = 3

@@ -115,6 +115,27 @@ def png_from_chunks(chunks: List[Tuple[bytes, bytes]]) -> bytes:
   return PNG_SIGNATURE + b''.join(png_chunk(t, p) for t, p in chunks)
 
 
+# Adam7 passes: (x start, y start, x step, y step).
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4),
+          (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def interlaced_png(size=(40, 30)) -> bytes:
+  """An Adam7-interlaced RGB PNG of a crop (Pillow writes no interlaced PNG):
+  each pass's rows, filter type 0, in one IDAT chunk."""
+  pixels = np.asarray(crop(size))
+  height, width, _ = pixels.shape
+  raw = bytearray()
+  for x0, y0, dx, dy in _ADAM7:
+    sub_image = pixels[y0::dy, x0::dx]
+    if sub_image.size:
+      for row in sub_image:
+        raw += b'\x00' + row.tobytes()
+  header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 1)
+  return png_from_chunks([(b'IHDR', header), (b'IDAT', zlib.compress(raw)),
+                          (b'IEND', b'')])
+
+
 def chunk_offset(data: bytes, wanted: bytes) -> Tuple[int, int]:
   """(start of payload, payload length) of the first chunk of that type."""
   position = len(PNG_SIGNATURE)

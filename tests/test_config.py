@@ -14,7 +14,7 @@ EVERY_OPTION_CHANGED = dict(
     on_bad_image=config_lib.ON_BAD_FAIL,
     max_bad_fraction=0.25,
     compression=config_lib.COMPRESSION_NONE,
-    validation=config_lib.VALIDATION_DECODE,
+    validation=config_lib.VALIDATION_STRUCTURE,
     max_file_bytes=1234567,
     max_pixels=1000,
     gzip_level=1,
@@ -157,6 +157,6 @@ def test_invalid_value_in_json_raises_naming_the_option():
 
 
 def test_json_with_only_some_options_uses_defaults_for_the_rest():
-  config = IngestConfig.from_json('{"validation": "decode"}')
+  config = IngestConfig.from_json('{"validation": "structure"}')
 
-  assert config == IngestConfig(validation=config_lib.VALIDATION_DECODE)
+  assert config == IngestConfig(validation=config_lib.VALIDATION_STRUCTURE)

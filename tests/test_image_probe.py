@@ -14,6 +14,7 @@ import pathlib
 import struct
 import subprocess
 import sys
+import zlib
 from typing import Callable, Optional
 
 import pytest
@@ -26,6 +27,7 @@ from image_example_gen import reasons
 from image_example_gen.image_probe import BadImageError
 from image_example_gen.image_probe import ImageInfo
 from image_example_gen.image_probe import probe_image
+from image_example_gen.image_probe import strict_policies
 
 TESTDATA = pathlib.Path(__file__).resolve().parent.parent / 'testdata'
 STRUCTURE = config_lib.VALIDATION_STRUCTURE
@@ -490,3 +492,55 @@ def test_bad_image_error_carries_reason_and_detail():
   assert error.reason == reasons.CORRUPT
   assert error.detail
   assert str(error) == f'{error.reason}: {error.detail}'
+
+
+def png_with_bad_filter_type_and_good_crc() -> bytes:
+  """Row 0's filter type set to 9 (types are 0-4); stream and CRCs valid."""
+  chunks = factory.png_chunks(factory.png(size=(64, 48)))
+  index = next(i for i, (kind, _) in enumerate(chunks) if kind == b'IDAT')
+  raw = bytearray(zlib.decompress(chunks[index][1]))
+  raw[0] = 9
+  chunks[index] = (b'IDAT', zlib.compress(bytes(raw)))
+  return factory.png_from_chunks(chunks)
+
+
+def test_png_row_filter_types_are_checked_by_decode():
+  data = png_with_bad_filter_type_and_good_crc()
+  assert tf_refuses(data)
+  assert probe_image(data, validation=STRUCTURE).format == 'png'
+  assert probe_reason(data, validation=DECODE) == reasons.CORRUPT
+
+
+def test_png_rows_short_of_data_are_caught_by_decode():
+  chunks = factory.png_chunks(factory.png(size=(64, 48)))
+  index = next(i for i, (kind, _) in enumerate(chunks) if kind == b'IDAT')
+  raw = zlib.decompress(chunks[index][1])
+  chunks[index] = (b'IDAT', zlib.compress(raw[:len(raw) // 2]))
+  data = factory.png_from_chunks(chunks)
+  assert tf_refuses(data)
+  assert probe_reason(data, validation=DECODE) == reasons.CORRUPT
+
+
+def test_interlaced_png_agrees_with_tensorflow():
+  data = factory.interlaced_png(size=(37, 23))
+  assert probe_image(data) == ImageInfo('png', *tf_decode(data))
+
+
+def test_any_gif8_version_is_a_gif_as_for_tensorflow():
+  data = b'GIF88a' + factory.gif(size=(21, 17))[6:]
+  assert probe_image(data) == ImageInfo('gif', *tf_decode(data))
+
+
+def test_default_validation_is_decode():
+  assert config_lib.IngestConfig().validation == DECODE
+  with pytest.raises(BadImageError):
+    probe_image(gif_with_short_pixel_data())
+
+
+def test_strict_skips_name_their_policy():
+  with pytest.raises(BadImageError) as raised:
+    probe_image(factory.bmp('P'))
+  assert raised.value.policy == strict_policies.BMP_COLOUR_PALETTE
+  with pytest.raises(BadImageError) as raised:
+    probe_image(b'')
+  assert raised.value.policy is None
