@@ -3,6 +3,9 @@
 Public surface:
   ImageExampleGen        the TFX component (imports TFX and TensorFlow)
   Executor               its executor
+  ImageStatisticsGen     TFX's StatisticsGen with the image schema
+  image_dataset          reads the Examples as a tf.data.Dataset of images
+  read_class_names       the label vocabulary of an Examples artifact
   ImageFolderToExamples  the Beam PTransform, usable without TFX
   IngestConfig           every ingest option, one typed object
   WriteTFRecords         the streaming TFRecord writer
@@ -21,13 +24,17 @@ from image_example_gen.transform import SKIPPED_KEY
 
 __all__ = [
     'COUNTS_KEY', 'Executor', 'HashBucketSplit', 'ImageExampleGen',
-    'ImageFolderToExamples', 'IngestConfig', 'InputSplit', 'SKIPPED_KEY',
-    'WriteTFRecords'
+    'ImageFolderToExamples', 'ImageStatisticsGen', 'IngestConfig',
+    'InputSplit', 'SKIPPED_KEY', 'WriteTFRecords', 'image_dataset',
+    'read_class_names'
 ]
 
 _LAZY = {
     'ImageExampleGen': 'image_example_gen.component',
     'Executor': 'image_example_gen.executor',
+    'ImageStatisticsGen': 'image_example_gen.statistics_gen.component',
+    'image_dataset': 'image_example_gen.dataset',
+    'read_class_names': 'image_example_gen.dataset',
 }
 
 
