@@ -136,7 +136,7 @@ class _EncodeImagesDoFn(beam.DoFn):
       try:
         split, record = self._encode(source)
       except image_probe.BadImageError as error:
-        yield self._skip(source, error.reason, error.detail)
+        yield self._skip(source, error)
         continue
       ingested[(split, source.class_name or '')] += 1
       yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
@@ -173,7 +173,9 @@ class _EncodeImagesDoFn(beam.DoFn):
     return (self._output_splits.assign(source, example),
             example.SerializeToString(deterministic=True))
 
-  def _skip(self, source: discovery_lib.SourceFile, reason: str, detail: str):
+  def _skip(self, source: discovery_lib.SourceFile,
+            error: image_probe.BadImageError):
+    reason, detail = error.reason, error.detail
     self._skipped.inc()
     self._skipped_by_reason[reason].inc()
     if (self._config.on_bad_image == config_lib.ON_BAD_FAIL and
@@ -187,6 +189,8 @@ class _EncodeImagesDoFn(beam.DoFn):
         'reason': reason,
         'detail': detail,
     }
+    if error.policy:  # A check under which the project is stricter than TF.
+      record['policy'] = error.policy
     return beam.pvalue.TaggedOutput(_SKIPPED_TAG,
                                     json.dumps(record, ensure_ascii=False))
 

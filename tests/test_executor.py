@@ -113,6 +113,22 @@ def test_uncompressed_output_is_plain_tfrecords(make_tree, tmp_path):
       for r in records) == sorted(files)
 
 
+def test_report_names_the_strict_policy_of_a_skip(make_tree, tmp_path):
+  root = make_tree({
+      'c/photo.jpg': image_factory.jpeg(),
+      'c/palette.bmp': image_factory.bmp('P'),
+      'c/cut.jpg': image_factory.jpeg()[:-2],
+  })
+  examples = run_executor(root, str(tmp_path / 'out'))
+  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
+            encoding='utf-8') as file:
+    skipped = json.load(file)['skipped']
+  assert [(entry['relative_path'], entry['reason'], entry.get('policy'))
+          for entry in skipped] == [
+              ('c/cut.jpg', 'corrupt', None),
+              ('c/palette.bmp', 'unsupported_format', 'bmp_colour_palette')]
+
+
 def test_max_bad_fraction_fails_and_publishes_nothing(make_tree, tmp_path):
   root = make_tree({
       'c/good.jpg': image_factory.jpeg(),
