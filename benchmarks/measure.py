@@ -7,13 +7,13 @@ import signal
 import subprocess
 import time
 import zlib
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import psutil
 
 __all__ = [
-    'SampledRun', 'count_records', 'gzip_seconds', 'read_all', 'run_sampled',
-    'split_files'
+    'RssSample', 'SampledRun', 'code_version', 'count_records', 'gzip_seconds',
+    'peak_between', 'read_all', 'run_sampled', 'split_files'
 ]
 
 _SAMPLE_INTERVAL_S = 0.05
@@ -28,6 +28,13 @@ class SampledRun:
   peak_process_rss_bytes: int  # Of the largest single process.
 
 
+@dataclasses.dataclass(frozen=True)
+class RssSample:
+  time: float  # time.time() when the sample was taken (seconds since epoch).
+  tree_rss_bytes: int  # Sum over the child and all its descendants.
+  largest_rss_bytes: int  # The largest single process of the tree.
+
+
 def _tree_rss(process: psutil.Process) -> List[int]:
   """RSS of a process and of each of its descendants (gone ones skipped)."""
   sizes = []
@@ -40,11 +47,13 @@ def _tree_rss(process: psutil.Process) -> List[int]:
 
 
 def run_sampled(command: Sequence[str], log_path: str, cwd: str,
-                env: Mapping[str, str]) -> SampledRun:
+                env: Mapping[str, str], *,
+                samples: Optional[List[RssSample]] = None) -> SampledRun:
   """Runs command, output to log_path, sampling its process tree's RSS.
 
   The peak is the largest sum, over one sample, of the RSS of the child and of
   all its descendants (Beam's worker processes included), sampled every 50 ms.
+  If `samples` is given, every sample is appended to it (see peak_between).
   """
   with open(log_path, 'wb') as log:
     start = time.perf_counter()
@@ -53,7 +62,7 @@ def run_sampled(command: Sequence[str], log_path: str, cwd: str,
     child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                              cwd=cwd, env=dict(env), start_new_session=True)
     try:
-      peak, peak_process = _sample_until_exit(child)
+      peak, peak_process = _sample_until_exit(child, samples)
     except BaseException:
       os.killpg(child.pid, signal.SIGKILL)
       raise
@@ -61,20 +70,42 @@ def run_sampled(command: Sequence[str], log_path: str, cwd: str,
   return SampledRun(child.returncode, wall_seconds, peak, peak_process)
 
 
-def _sample_until_exit(child: subprocess.Popen) -> Tuple[int, int]:
+def _sample_until_exit(
+    child: subprocess.Popen,
+    samples: Optional[List[RssSample]] = None) -> Tuple[int, int]:
   """Samples the child's tree RSS until it exits; returns the peaks of the
-  tree's sum and of its largest process."""
+  tree's sum and of its largest process. Appends each sample to `samples`."""
   process = psutil.Process(child.pid)
   peak = peak_process = 0
   while child.poll() is None:
     try:
+      sample_time = time.time()
       sizes = _tree_rss(process)
       peak = max(peak, sum(sizes))
       peak_process = max([peak_process] + sizes)
+      if samples is not None and sizes:
+        samples.append(RssSample(sample_time, sum(sizes), max(sizes)))
     except psutil.NoSuchProcess:
       pass
     time.sleep(_SAMPLE_INTERVAL_S)
   return peak, peak_process
+
+
+def peak_between(samples: Sequence[RssSample], start: float,
+                 end: float) -> Optional[RssSample]:
+  """The sample of largest tree RSS taken in [start, end] (time.time()
+  seconds), or None if none was taken then."""
+  inside = [sample for sample in samples if start <= sample.time <= end]
+  return max(inside, key=lambda sample: sample.tree_rss_bytes, default=None)
+
+
+def code_version(repo_root: str, folders: Sequence[str]) -> str:
+  """HEAD's commit, '-dirty' when any of folders has uncommitted changes."""
+  def git(*args: str) -> str:
+    return subprocess.run(['git', '-C', repo_root, *args], check=True,
+                          capture_output=True, text=True).stdout.strip()
+  dirty = git('status', '--porcelain', '--', *folders)
+  return git('rev-parse', '--short', 'HEAD') + ('-dirty' if dirty else '')
 
 
 def split_files(pipeline_root: str) -> Dict[str, List[str]]:

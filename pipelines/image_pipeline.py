@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Sequence
 from tfx import v1 as tfx
 
 from image_example_gen import ImageExampleGen
-from image_example_gen import ImageStatisticsGen
+from pipelines import data_validation
 from pipelines import run_summary
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,14 +57,8 @@ def create_pipeline(pipeline_name: str,
     ])
   example_gen = ImageExampleGen(
       input_base=data_root, input_config=input_config, **ingest_options)
-  # TFX's StatisticsGen, with the image schema: no top-k over image bytes, and
-  # statistics from which SchemaGen infers the image, label and format domains.
-  statistics_gen = ImageStatisticsGen(examples=example_gen.outputs['examples'])
-  schema_gen = tfx.components.SchemaGen(
-      statistics=statistics_gen.outputs['statistics'])
-  example_validator = tfx.components.ExampleValidator(
-      statistics=statistics_gen.outputs['statistics'],
-      schema=schema_gen.outputs['schema'])
+  statistics_gen, schema_gen, example_validator = data_validation.components(
+      example_gen)
   return tfx.dsl.Pipeline(
       pipeline_name=pipeline_name,
       pipeline_root=pipeline_root,
@@ -94,8 +88,8 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
                       help="an input split, e.g. 'train=train/*' (repeatable)")
   parser.add_argument('--on-bad-image', choices=('skip', 'fail'),
                       default='skip')
-  parser.add_argument('--compression', choices=('gzip', 'none'),
-                      default='gzip')
+  parser.add_argument('--compression', choices=('none', 'gzip'),
+                      default='none')
   parser.add_argument('--beam-pipeline-args', nargs=argparse.REMAINDER,
                       default=[],
                       help='Beam options; everything after this flag')

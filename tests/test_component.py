@@ -48,11 +48,11 @@ def test_defaults_match_file_based_example_gen():
 def test_options_travel_as_one_typed_config():
   component = ImageExampleGen(
       input_base='/data', class_names=['b', 'a'], on_bad_image='fail',
-      compression='none', max_bad_fraction=0.1)
+      compression='gzip', max_bad_fraction=0.1)
   stored = IngestConfig.from_json(
       _exec_property(component, config_lib.INGEST_CONFIG_KEY))
   assert stored == IngestConfig(class_names=('b', 'a'), on_bad_image='fail',
-                                compression='none', max_bad_fraction=0.1)
+                                compression='gzip', max_bad_fraction=0.1)
   assert json.loads(stored.to_json())['class_names'] == ['b', 'a']
 
 

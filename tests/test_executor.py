@@ -49,8 +49,8 @@ def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
   assert sorted(glob.glob(os.path.join(examples.uri, 'Split-*'))) == [
       os.path.join(examples.uri, 'Split-eval'),
       os.path.join(examples.uri, 'Split-train')]
-  assert all(path.endswith('.gz') for path in glob.glob(
-      os.path.join(examples.uri, 'Split-*', '*')))
+  shards = glob.glob(os.path.join(examples.uri, 'Split-*', '*'))
+  assert shards and not any(path.endswith('.gz') for path in shards)
   vocabulary = ['ant', 'bee', 'cow']
   for split in ('train', 'eval'):
     written = example_reader.by_filename(
@@ -97,16 +97,17 @@ def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
       'ant', 'bee', 'cow']
 
 
-def test_uncompressed_output_is_plain_tfrecords(make_tree, tmp_path):
+def test_gzip_output_is_gzip_tfrecords(make_tree, tmp_path):
   files = {f'c{i % 2}/{i}.png': image_factory.png(size=(9 + i, 9))
            for i in range(6)}
   examples = run_executor(make_tree(files), str(tmp_path / 'out'),
-                           IngestConfig(compression='none'))
+                           IngestConfig(compression='gzip'))
   shards = glob.glob(os.path.join(examples.uri, 'Split-*', '*'))
-  assert shards and not any(path.endswith('.gz') for path in shards)
-  # Readable with no compression at all, and the 2:1 hash split is complete.
+  assert shards and all(path.endswith('.gz') for path in shards)
+  # Readable as gzip, and the 2:1 hash split is complete.
   records = [record for path in shards
-             for record in tf.data.TFRecordDataset(path, compression_type='')]
+             for record in tf.data.TFRecordDataset(path,
+                                                   compression_type='GZIP')]
   assert sorted(
       example_reader.feature_value(tf.train.Example.FromString(r.numpy()),
                                    'image/filename').decode()

@@ -7,6 +7,8 @@ way TFX's launcher runs it, on a temp dir.
 import json
 import os
 
+from apache_beam.io import tfrecordio
+import google_crc32c
 import pytest
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
@@ -111,6 +113,8 @@ def test_component_is_statistics_gen_with_our_executor():
 
 def test_statistics_treat_images_as_images(examples, tmp_path):
   statistics = _run_statistics(examples, str(tmp_path / 'stats'))
+  # Beam's reader checked every record's CRC with google-crc32c.
+  assert tfrecordio._default_crc32c_fn.fn is google_crc32c.value
 
   for split in ('train', 'eval'):
     stats, features = _feature_stats(statistics, split)

@@ -5,6 +5,12 @@ the one given (the `schema` input or `stats_options.schema`), else the image
 schema built from the Examples artifact's class vocabulary. After it ran, each
 split's statistics record that schema's domains as `domain_info` custom
 statistics, so that SchemaGen infers them.
+
+It also hands Beam's TFRecord reader, in this process, the hardware CRC32C
+of google-crc32c (a dependency already): without python-snappy, Beam
+checksums every record with crcmod at ~500 MB/s, 1.2 s of the 6.6 s
+StatisticsGen took on 20,000 images (600 MB) in-process here. Beam worker
+processes (multi_processing, Dataflow) keep Beam's own choice.
 """
 
 import json
@@ -12,6 +18,8 @@ import os
 from typing import Any, Dict, List, Optional
 
 from absl import logging
+import apache_beam.io.tfrecordio
+import google_crc32c
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx import types
@@ -66,6 +74,7 @@ class Executor(statistics_gen_executor.Executor):
     exec_properties[standard_component_specs.STATS_OPTIONS_JSON_KEY] = (
         stats_options.to_json())
 
+    _use_hardware_crc32c()
     super().Do(input_dict, output_dict, exec_properties)
 
     statistics = artifact_utils.get_single_instance(
@@ -79,6 +88,13 @@ class Executor(statistics_gen_executor.Executor):
       with fileio.open(path, 'wb') as file:
         file.write(stats.SerializeToString())
       logging.info('Recorded the domains of %d features in %s.', count, path)
+
+
+def _use_hardware_crc32c() -> None:
+  """Makes Beam's TFRecord reader use google-crc32c (same values)."""
+  crc32c_fn = getattr(apache_beam.io.tfrecordio, '_default_crc32c_fn', None)
+  if crc32c_fn is not None and hasattr(crc32c_fn, 'fn'):
+    crc32c_fn.fn = google_crc32c.value
 
 
 def _schema_input(
