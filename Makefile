@@ -17,7 +17,7 @@ ARGS ?=
 INGEST_ARGS ?= $(ARGS)
 CHAIN_ARGS ?= $(ARGS)
 
-.PHONY: install run test benchmark benchmark-ingest benchmark-chain clean
+.PHONY: install run train test fuzz benchmark benchmark-ingest benchmark-chain clean
 
 install: $(INSTALLED)
 
@@ -28,6 +28,13 @@ $(INSTALLED): setup.py constraints.txt
 
 run: $(INSTALLED)
 	PYTHONWARNINGS=ignore::FutureWarning $(BIN)/python -m pipelines.image_pipeline $(ARGS)
+
+train: $(INSTALLED)
+	PYTHONWARNINGS=ignore::FutureWarning $(BIN)/python -m pipelines.train_pipeline $(ARGS)
+
+# A larger differential fuzz campaign than the test suite's (6,000 mutants).
+fuzz: $(INSTALLED)
+	cd tests && ../$(BIN)/python differential.py --mutants-per-source 300 $(ARGS)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest tests $(ARGS)

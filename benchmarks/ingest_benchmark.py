@@ -4,7 +4,7 @@ Run from the repository root:
 
     python -m benchmarks.ingest_benchmark                  # 20,000 images
     python -m benchmarks.ingest_benchmark --images 600     # a quick check
-    python -m benchmarks.ingest_benchmark --ways two_step image_example_gen_gzip
+    python -m benchmarks.ingest_benchmark --ways two_step image_example_gen
     python -m benchmarks.ingest_benchmark --scale-check    # also at 3x images
 
 The dataset (see benchmarks/dataset.py: crops of scikit-learn's two photos,
@@ -24,11 +24,16 @@ multi_processing --direct_num_workers=<--workers>`, and default output splits
                            would write (benchmarks/obvious_executor.py): glob,
                            Create, Map to Example; TFX's Do writes the splits
                            (WriteSplit: Reshuffle, then gzip TFRecords).
-  image_example_gen_gzip   ImageExampleGen, default options.
-  image_example_gen_none   ImageExampleGen(compression='none').
-  image_example_gen_gzip1  ImageExampleGen(gzip_level=1).
-  image_example_gen_decode ImageExampleGen(validation='decode'): the default
-                           structure check plus a full decode of every frame.
+  image_example_gen        ImageExampleGen, default options: validation='decode'
+                           (the decode guarantee), compression='none'.
+  image_example_gen_structure
+                           ImageExampleGen(validation='structure'): the
+                           opt-out, container walk only.
+  image_example_gen_gzip   ImageExampleGen(compression='gzip').
+  image_example_gen_structure_gzip
+                           ImageExampleGen(validation='structure',
+                           compression='gzip'): the defaults before the
+                           decode guarantee, for comparison.
 
 Each way runs in a fresh child process (benchmarks/run_way.py), so memory is
 isolated. Measured per way:
@@ -48,7 +53,7 @@ TFX's gzip output costs at least), and half of it for two ideal cores. MB are
 
 It prints a markdown table and writes all results as JSON to --output (default
 /tmp/image_example_gen_bench/results-<N>.json). With --scale-check it also runs
-image_example_gen_gzip on 3N images and compares its peak RSS with the run at N
+image_example_gen on 3N images and compares its peak RSS with the run at N
 (target: a ratio of at most 1.15). Child logs go to
 /tmp/image_example_gen_bench/logs/.
 """
@@ -70,7 +75,7 @@ _BENCH_ROOT = '/tmp/image_example_gen_bench'
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MB = 1 << 20
 _BASELINE_WAY = 'two_step'
-_SCALE_WAY = 'image_example_gen_gzip'
+_SCALE_WAY = 'image_example_gen'
 _SCALE_FACTOR = 3
 _SCALE_RSS_TARGET = 1.15
 _LOG_TAIL_LINES = 30

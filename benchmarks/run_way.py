@@ -1,6 +1,6 @@
 """Runs one ingest way as a TFX pipeline; the benchmark starts it as a child.
 
-    python -m benchmarks.run_way --way image_example_gen_gzip \
+    python -m benchmarks.run_way --way image_example_gen \
         --input-base DATA/images --work-dir DIR --workers 2 --result OUT.json
 
 The pipeline root (`DIR/pipeline_root`) and SQLite metadata live in the work

@@ -32,14 +32,17 @@ WAYS: Dict[str, Way] = {
         Way('obvious_executor', OBVIOUS_EXECUTOR,
             'FileBasedExampleGen with a BaseExampleGenExecutor subclass '
             '(glob, Create, Map to Example; TFX WriteSplit with Reshuffle)'),
+        Way('image_example_gen', IMAGE_EXAMPLE_GEN,
+            "ImageExampleGen, default options (validation='decode', "
+            "compression='none')"),
+        Way('image_example_gen_structure', IMAGE_EXAMPLE_GEN,
+            "ImageExampleGen, validation='structure' (the opt-out)",
+            {'validation': 'structure'}),
         Way('image_example_gen_gzip', IMAGE_EXAMPLE_GEN,
-            'ImageExampleGen, default options (gzip)'),
-        Way('image_example_gen_none', IMAGE_EXAMPLE_GEN,
-            "ImageExampleGen, compression='none'", {'compression': 'none'}),
-        Way('image_example_gen_gzip1', IMAGE_EXAMPLE_GEN,
-            'ImageExampleGen, gzip_level=1', {'gzip_level': 1}),
-        Way('image_example_gen_decode', IMAGE_EXAMPLE_GEN,
-            "ImageExampleGen, validation='decode' (every frame decoded)",
-            {'validation': 'decode'}),
+            "ImageExampleGen, compression='gzip'", {'compression': 'gzip'}),
+        Way('image_example_gen_structure_gzip', IMAGE_EXAMPLE_GEN,
+            "ImageExampleGen, validation='structure', compression='gzip' (the "
+            'defaults before the decode guarantee)',
+            {'validation': 'structure', 'compression': 'gzip'}),
     )
 }
