@@ -67,7 +67,6 @@ from benchmarks.chain_config import MODES
 _BENCH_ROOT = '/tmp/image_example_gen_bench'
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MB = 1 << 20
-_LOG_TAIL_LINES = 30
 
 Result = Dict[str, Any]
 
@@ -95,12 +94,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 def _prepare_dataset(num_images: int) -> Dict[str, Any]:
   """Generates or reuses the dataset of that size; returns where and how big."""
   data_dir = os.path.join(_BENCH_ROOT, f'data-{num_images}')
-  print(f'Dataset {data_dir}: {num_images} images ...', flush=True)
-  marker = dataset.ensure_dataset(data_dir, num_images)
-  paths = dataset.list_images(data_dir)
-  if len(paths) != num_images:
-    raise RuntimeError(f'{data_dir} holds {len(paths)} images, not '
-                       f'{num_images}; delete it to regenerate.')
+  marker, paths = dataset.prepare(data_dir, num_images)
   print(f"  {marker['bytes'] / _MB:.1f} MB", flush=True)
   return {'images': num_images, 'input_bytes': marker['bytes'],
           'images_dir': dataset.images_dir(data_dir), 'paths': paths}
@@ -157,17 +151,9 @@ def _run_child(data: Dict[str, Any], mode: str, compression: str,
   samples: List[measure.RssSample] = []
   run = measure.run_sampled(command, log_path, code_dir, env, samples=samples)
   result = {'images': data['images'], 'mode': mode, 'compression': compression,
-            'log': log_path, 'process_seconds': run.wall_seconds,
-            'peak_rss_mb': run.peak_rss_bytes / _MB,
-            'peak_process_rss_mb': run.peak_process_rss_bytes / _MB}
-  if run.returncode:
-    result['error'] = f'exit code {run.returncode}, see {log_path}'
-    with open(log_path, encoding='utf-8', errors='replace') as log:
-      tail = log.read().splitlines()[-_LOG_TAIL_LINES:]
-    print('\n'.join(['  FAILED: ' + result['error']] + tail), flush=True)
+            **measure.child_result(run, log_path, result_path)}
+  if 'error' in result:
     return result
-  with open(result_path, encoding='utf-8') as file:
-    result.update(json.load(file))
   _summarize(result, data)
   _attribute_memory(result, samples)
   return result

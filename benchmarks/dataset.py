@@ -77,6 +77,17 @@ def ensure_dataset(data_dir: str, num_images: int,
   return marker
 
 
+def prepare(data_dir: str, num_images: int) -> Tuple[Dict[str, int], List[str]]:
+  """ensure_dataset, then checks it: returns (marker, sorted image paths)."""
+  print(f'Dataset {data_dir}: {num_images} images ...', flush=True)
+  marker = ensure_dataset(data_dir, num_images)
+  paths = list_images(data_dir)
+  if len(paths) != num_images:
+    raise RuntimeError(f'{data_dir} holds {len(paths)} images, not '
+                       f'{num_images}; delete it to regenerate.')
+  return marker, paths
+
+
 def _read_marker(data_dir: str):
   try:
     with open(os.path.join(data_dir, _MARKER), encoding='utf-8') as file:

@@ -78,7 +78,6 @@ _BASELINE_WAY = 'two_step'
 _SCALE_WAY = 'image_example_gen'
 _SCALE_FACTOR = 3
 _SCALE_RSS_TARGET = 1.15
-_LOG_TAIL_LINES = 30
 
 Result = Dict[str, Any]
 
@@ -119,12 +118,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 
 def _prepare_dataset(data_dir: str, num_images: int) -> Dict[str, Any]:
   """Generates or reuses a dataset; prints and returns its size."""
-  print(f'Dataset {data_dir}: {num_images} images ...', flush=True)
-  marker = dataset.ensure_dataset(data_dir, num_images)
-  paths = dataset.list_images(data_dir)
-  if len(paths) != num_images:
-    raise RuntimeError(f'{data_dir} holds {len(paths)} images, not '
-                       f'{num_images}; delete it to regenerate.')
+  marker, paths = dataset.prepare(data_dir, num_images)
   input_bytes = measure.read_all(paths)  # Also warms the page cache.
   if input_bytes != marker['bytes']:
     raise RuntimeError(f'{data_dir} holds {input_bytes} bytes, not '
@@ -165,19 +159,8 @@ def _run_child(way_name: str, data: Dict[str, Any], work_dir: str,
       filter(None, [_REPO_ROOT, os.environ.get('PYTHONPATH')]))
   env = dict(os.environ, PYTHONPATH=python_path, TF_CPP_MIN_LOG_LEVEL='2')
   run = measure.run_sampled(command, log_path, _REPO_ROOT, env)
-  result = {'way': way_name, 'images': data['images'], 'log': log_path,
-            'process_seconds': run.wall_seconds,
-            'peak_rss_mb': run.peak_rss_bytes / _MB,
-            'peak_process_rss_mb': run.peak_process_rss_bytes / _MB}
-  if run.returncode:
-    result['error'] = f'exit code {run.returncode}, see {log_path}'
-    with open(log_path, encoding='utf-8', errors='replace') as log:
-      tail = log.read().splitlines()[-_LOG_TAIL_LINES:]
-    print('\n'.join(['  FAILED: ' + result['error']] + tail), flush=True)
-    return result
-  with open(result_path, encoding='utf-8') as file:
-    result.update(json.load(file))
-  return result
+  return {'way': way_name, 'images': data['images'],
+          **measure.child_result(run, log_path, result_path)}
 
 
 def _check_outputs(result: Result, data: Dict[str, Any],

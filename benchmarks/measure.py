@@ -2,6 +2,7 @@
 
 import dataclasses
 import glob
+import json
 import os
 import signal
 import subprocess
@@ -157,3 +158,24 @@ def gzip_seconds(paths: Sequence[str], level: int = 6) -> Dict[str, float]:
         output_bytes += len(compressor.compress(chunk))
   output_bytes += len(compressor.flush())
   return {'seconds': time.perf_counter() - start, 'gzip_bytes': output_bytes}
+
+
+_LOG_TAIL_LINES = 30
+
+
+def child_result(run: 'SampledRun', log_path: str,
+                 result_path: str) -> Dict[str, object]:
+  """The figures of a finished child: its peaks, and the JSON it wrote; for
+  a failed child, `error` instead, with its log's tail printed."""
+  result = {'log': log_path, 'process_seconds': run.wall_seconds,
+            'peak_rss_mb': run.peak_rss_bytes / (1 << 20),
+            'peak_process_rss_mb': run.peak_process_rss_bytes / (1 << 20)}
+  if run.returncode:
+    result['error'] = f'exit code {run.returncode}, see {log_path}'
+    with open(log_path, encoding='utf-8', errors='replace') as log:
+      tail = log.read().splitlines()[-_LOG_TAIL_LINES:]
+    print('\n'.join(['  FAILED: ' + result['error']] + tail), flush=True)
+    return result
+  with open(result_path, encoding='utf-8') as file:
+    result.update(json.load(file))
+  return result

@@ -22,11 +22,11 @@ from typing import Dict, List, Optional, Sequence
 from tfx import v1 as tfx
 
 from image_example_gen import ImageExampleGen
+from pipelines import command_line
 from pipelines import data_validation
 from pipelines import run_summary
 
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_DEFAULT_OUTPUT = os.path.join(_REPO_ROOT, 'out')
+_DEFAULT_OUTPUT = os.path.join(command_line.REPO_ROOT, 'out')
 
 
 def create_pipeline(pipeline_name: str,
@@ -49,14 +49,9 @@ def create_pipeline(pipeline_name: str,
       class folder of data_root as one split, hashed into train:eval 2:1.
     **ingest_options: ImageExampleGen options (on_bad_image, compression ...).
   """
-  input_config = None
-  if input_splits:
-    input_config = tfx.proto.Input(splits=[
-        tfx.proto.Input.Split(name=name, pattern=pattern)
-        for name, pattern in input_splits.items()
-    ])
   example_gen = ImageExampleGen(
-      input_base=data_root, input_config=input_config, **ingest_options)
+      input_base=data_root,
+      input_config=command_line.input_config(input_splits), **ingest_options)
   statistics_gen, schema_gen, example_validator = data_validation.components(
       example_gen)
   return tfx.dsl.Pipeline(
@@ -73,49 +68,26 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
   parser = argparse.ArgumentParser(
       prog='python -m pipelines.image_pipeline',
       description='Ingest an image folder and compute its statistics.')
-  parser.add_argument('--data-root',
-                      default=os.path.join(_REPO_ROOT, 'testdata', 'images'),
-                      help='folder of <class>/<image> (default: %(default)s)')
-  parser.add_argument('--pipeline-root',
-                      default=os.path.join(_DEFAULT_OUTPUT, 'pipeline_root'),
-                      help='artifact folder (default: %(default)s)')
-  parser.add_argument('--metadata-path',
-                      default=os.path.join(_DEFAULT_OUTPUT, 'metadata.db'),
-                      help='SQLite metadata file (default: %(default)s)')
-  parser.add_argument('--pipeline-name', default='image_pipeline')
-  parser.add_argument('--input-split', action='append', default=[],
-                      metavar='NAME=PATTERN',
-                      help="an input split, e.g. 'train=train/*' (repeatable)")
+  command_line.add_common_arguments(parser, _DEFAULT_OUTPUT, 'image_pipeline')
   parser.add_argument('--on-bad-image', choices=('skip', 'fail'),
                       default='skip')
   parser.add_argument('--compression', choices=('none', 'gzip'),
                       default='none')
-  parser.add_argument('--beam-pipeline-args', nargs=argparse.REMAINDER,
-                      default=[],
-                      help='Beam options; everything after this flag')
+  command_line.add_beam_arguments(parser)
   args = parser.parse_args(argv)
-  splits = {}
-  for item in args.input_split:
-    name, separator, pattern = item.partition('=')
-    if not separator or not name or not pattern:
-      parser.error(f'--input-split {item!r}: expected NAME=PATTERN')
-    splits[name] = pattern
-  args.input_splits = splits
+  args.input_splits = command_line.parse_input_splits(parser, args.input_split)
   return args
 
 
 def main(argv: Sequence[str]) -> int:
   args = _parse_args(argv)
-  os.makedirs(os.path.dirname(os.path.abspath(args.metadata_path)),
-              exist_ok=True)
   pipeline = create_pipeline(
       args.pipeline_name, args.pipeline_root, args.data_root,
       args.metadata_path, args.beam_pipeline_args,
       input_splits=args.input_splits, on_bad_image=args.on_bad_image,
       compression=args.compression)
-  tfx.orchestration.LocalDagRunner().run(pipeline)
-  print('\n'.join(run_summary.summarize(args.metadata_path,
-                                        args.pipeline_name)))
+  command_line.run_and_summarize(pipeline, args.metadata_path,
+                                 run_summary.summarize)
   return 0
 
 

@@ -1,7 +1,7 @@
 """Reads a finished run back from ML Metadata and summarizes it for a person."""
 
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
@@ -13,7 +13,9 @@ from tfx.types import artifact_utils
 
 from image_example_gen import ingest_report
 
-__all__ = ['latest_artifact', 'statistics_example_counts', 'summarize']
+__all__ = [
+    'latest_artifact', 'read_report', 'statistics_example_counts', 'summarize'
+]
 
 
 def latest_artifact(store: metadata_store.MetadataStore, pipeline_name: str,
@@ -58,6 +60,14 @@ def _anomaly_counts(anomalies: metadata_store_pb2.Artifact) -> Dict[str, int]:
   return counts
 
 
+def read_report(examples: metadata_store_pb2.Artifact
+               ) -> Tuple[str, ingest_report.IngestReport]:
+  """(path, report) of the ingest report of an Examples artifact."""
+  report_path = os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME)
+  with fileio.open(report_path, 'r') as file:
+    return report_path, ingest_report.IngestReport.from_json(file.read())
+
+
 def summarize(metadata_path: str, pipeline_name: str) -> List[str]:
   """Lines describing the pipeline's latest run."""
   store = metadata_store.MetadataStore(
@@ -66,9 +76,7 @@ def summarize(metadata_path: str, pipeline_name: str) -> List[str]:
   if examples is None:
     return [f'No Examples artifact for pipeline {pipeline_name!r} in '
             f'{metadata_path}.']
-  report_path = os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME)
-  with fileio.open(report_path, 'r') as file:
-    report = ingest_report.IngestReport.from_json(file.read())
+  report_path, report = read_report(examples)
   lines = ['', '=== ImageExampleGen summary ===']
   lines += report.summary_lines()
   statistics = latest_artifact(store, pipeline_name, 'ExampleStatistics')

@@ -37,12 +37,12 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 
 from image_example_gen import ImageExampleGen
+from pipelines import command_line
 from pipelines import data_validation
 from pipelines import train_summary
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_REPO_ROOT = os.path.dirname(_HERE)
-_DEFAULT_OUTPUT = os.path.join(_REPO_ROOT, 'out', 'train')
+_DEFAULT_OUTPUT = os.path.join(command_line.REPO_ROOT, 'out', 'train')
 # The Trainer's module file (run_fn); TFX packages and imports it on its own.
 TRAINER_MODULE_FILE = os.path.join(_HERE, 'image_trainer.py')
 
@@ -120,14 +120,9 @@ def create_pipeline(pipeline_name: str,
       The Trainer needs a `train` and an `eval` split.
     **ingest_options: ImageExampleGen options (on_bad_image, compression ...).
   """
-  input_config = None
-  if input_splits:
-    input_config = tfx.proto.Input(splits=[
-        tfx.proto.Input.Split(name=name, pattern=pattern)
-        for name, pattern in input_splits.items()
-    ])
   example_gen = ImageExampleGen(
-      input_base=data_root, input_config=input_config, **ingest_options)
+      input_base=data_root,
+      input_config=command_line.input_config(input_splits), **ingest_options)
   statistics_gen, schema_gen, example_validator = data_validation.components(
       example_gen)
   trainer = tfx.components.Trainer(
@@ -165,60 +160,37 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
       prog='python -m pipelines.train_pipeline',
       description='Ingest an image folder, train a classifier on it, evaluate '
       'it and push it if it is good enough.')
-  parser.add_argument('--data-root',
-                      default=os.path.join(_REPO_ROOT, 'testdata', 'images'),
-                      help='folder of <class>/<image> (default: %(default)s)')
-  parser.add_argument('--pipeline-root',
-                      default=os.path.join(_DEFAULT_OUTPUT, 'pipeline_root'),
-                      help='artifact folder (default: %(default)s)')
-  parser.add_argument('--metadata-path',
-                      default=os.path.join(_DEFAULT_OUTPUT, 'metadata.db'),
-                      help='SQLite metadata file (default: %(default)s)')
+  command_line.add_common_arguments(parser, _DEFAULT_OUTPUT,
+                                    'image_train_pipeline')
   parser.add_argument('--serving-model-dir',
                       default=os.path.join(_DEFAULT_OUTPUT, 'serving_model'),
                       help='where a blessed model is pushed (default: '
                       '%(default)s)')
-  parser.add_argument('--pipeline-name', default='image_train_pipeline')
   parser.add_argument('--train-steps', type=int, default=DEFAULT_TRAIN_STEPS,
                       help='training steps (default: %(default)s)')
   parser.add_argument('--min-accuracy', type=float,
                       default=DEFAULT_MIN_ACCURACY,
                       help='eval accuracy needed to bless and push the model '
                       '(default: %(default)s)')
-  parser.add_argument('--input-split', action='append', default=[],
-                      metavar='NAME=PATTERN',
-                      help="an input split, e.g. 'train=train/*' (repeatable; "
-                      'the Trainer needs train and eval)')
-  parser.add_argument('--beam-pipeline-args', nargs=argparse.REMAINDER,
-                      default=[],
-                      help='Beam options; everything after this flag')
+  command_line.add_beam_arguments(parser)
   args = parser.parse_args(argv)
   if args.train_steps < 1:
     parser.error(f'--train-steps {args.train_steps}: must be at least 1')
   if not 0 <= args.min_accuracy <= 1:
     parser.error(f'--min-accuracy {args.min_accuracy}: must be in [0, 1]')
-  splits = {}
-  for item in args.input_split:
-    name, separator, pattern = item.partition('=')
-    if not separator or not name or not pattern:
-      parser.error(f'--input-split {item!r}: expected NAME=PATTERN')
-    splits[name] = pattern
-  args.input_splits = splits
+  args.input_splits = command_line.parse_input_splits(parser, args.input_split)
   return args
 
 
 def main(argv: Sequence[str]) -> int:
   args = _parse_args(argv)
-  os.makedirs(os.path.dirname(os.path.abspath(args.metadata_path)),
-              exist_ok=True)
   pipeline = create_pipeline(
       args.pipeline_name, args.pipeline_root, args.data_root,
       args.metadata_path, args.serving_model_dir, args.beam_pipeline_args,
       train_steps=args.train_steps, min_accuracy=args.min_accuracy,
       input_splits=args.input_splits)
-  tfx.orchestration.LocalDagRunner().run(pipeline)
-  print('\n'.join(train_summary.summarize(args.metadata_path,
-                                          args.pipeline_name)))
+  command_line.run_and_summarize(pipeline, args.metadata_path,
+                                 train_summary.summarize)
   return 0
 
 

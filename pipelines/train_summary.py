@@ -21,7 +21,6 @@ import tensorflow_model_analysis as tfma
 from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 
-from image_example_gen import ingest_report
 from pipelines import run_summary
 
 __all__ = [
@@ -153,9 +152,7 @@ def summarize(metadata_path: str, pipeline_name: str) -> List[str]:
   if examples is None:
     return [f'No Examples artifact for pipeline {pipeline_name!r} in '
             f'{metadata_path}.']
-  report_path = os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME)
-  with fileio.open(report_path, 'r') as file:
-    report = ingest_report.IngestReport.from_json(file.read())
+  report_path, report = run_summary.read_report(examples)
   class_names = list(report.class_names)
 
   lines = ['', '=== Training pipeline summary ===',
