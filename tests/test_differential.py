@@ -9,8 +9,17 @@ the seeded mutants and the library versions pinned in constraints.txt; a
 larger campaign: `make fuzz`.
 """
 
+import json
+
+import apache_beam as beam
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that
+from apache_beam.testing.util import equal_to
 import pytest
 
+from image_example_gen import HashBucketSplit
+from image_example_gen import ImageFolderToExamples
+from image_example_gen import SKIPPED_KEY
 from image_example_gen import config as config_lib
 from image_example_gen.image_probe import strict_policies
 import differential
@@ -64,3 +73,36 @@ def test_structure_validation_lets_poison_through(results):
   poisoned = {flavour.split('_')[0] for flavour, _, _ in result.poison}
   assert len(result.poison) == 27
   assert poisoned == {'jpeg', 'gif'}
+
+
+def _decoded_shape(serialized: bytes):
+  """(filename, decode_image's shape == the stored one) of an Example."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  example = tf.train.Example.FromString(serialized)
+  feature = example.features.feature
+  image = tf.io.decode_image(feature['image/encoded'].bytes_list.value[0],
+                             expand_animations=False)
+  stored = [feature[key].int64_list.value[0]
+            for key in ('image/height', 'image/width', 'image/channels')]
+  return (feature['image/filename'].bytes_list.value[0].decode(),
+          image.shape.as_list() == stored)
+
+
+def test_transform_turns_every_mutant_into_a_decodable_example_or_a_skip(
+    make_tree):
+  """Through the Beam transform: no exception, every file accounted for."""
+  files = {f'x/{flavour}-{index}.img': data
+           for index, (flavour, _, data) in enumerate(
+               differential.mutants(per_source=6, seed=7))}
+  root = make_tree(files)
+  with TestPipeline() as pipeline:
+    outputs = pipeline | ImageFolderToExamples(
+        root, output_splits=[HashBucketSplit('all', 1)])
+    kept = outputs['all'] | beam.Map(_decoded_shape)
+    skipped = outputs[SKIPPED_KEY] | beam.Map(
+        lambda line: json.loads(line)['relative_path'])
+    every_file = ((kept | beam.Map(lambda pair: pair[0]), skipped)
+                  | beam.Flatten())
+    assert_that(every_file, equal_to(sorted(files)), label='EveryFile')
+    assert_that(kept | beam.Filter(lambda pair: not pair[1]), equal_to([]),
+                label='NoPoison')
