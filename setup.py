@@ -22,6 +22,7 @@ setuptools.setup(
         'tensorflow>=2.16,<2.17',
         'apache-beam>=2.61,<3',
         'Pillow>=10',
+        'matplotlib>=3.7',
         'isal>=1.6',
         'google-crc32c>=1.5',
         'protobuf>=4.25,<5',
