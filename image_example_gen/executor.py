@@ -3,14 +3,14 @@
 `Executor.Do` runs one streaming Beam pipeline: list the files of all input
 splits (so labels agree across splits), read and encode them on the workers,
 and write each output split's shards directly (no `Reshuffle` of the image
-bytes as in TFX's `WriteSplit`, so memory stays flat). It then writes the ingest
-report, checks the `max_bad_fraction` gate, and records totals on the Examples
-artifact.
+bytes as in TFX's `WriteSplit`, so memory stays flat), logging the progress
+while it runs. It then writes the ingest report, checks the `max_bad_fraction`
+gate, and records totals on the Examples artifact.
 """
 
 import json
 import os
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from absl import logging
 import apache_beam as beam
@@ -27,6 +27,7 @@ from tfx.utils import proto_utils
 from image_example_gen import config as config_lib
 from image_example_gen import discovery
 from image_example_gen import ingest_report
+from image_example_gen import progress
 from image_example_gen import tfrecord_sink
 from image_example_gen import transform
 
@@ -54,7 +55,15 @@ def _ImageSplitToRecords(pipeline, exec_properties: Dict[str, Any],
 
 
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
-  """Turns image folders into a TFX Examples artifact of tf.train.Examples."""
+  """Turns image folders into a TFX Examples artifact of tf.train.Examples.
+
+  Attributes:
+    progress_callback: Called with each `progress.Snapshot` while the ingest
+      runs, besides the progress lines logged every 10 s (the `ingest`
+      command sets it to draw a progress bar).
+  """
+
+  progress_callback: Optional[Callable[[progress.Snapshot], None]] = None
 
   def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
     return _ImageSplitToRecords
@@ -95,13 +104,13 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     input_splits = [discovery.InputSplit(split.name, split.pattern)
                     for split in input_config.splits]
     staging = os.path.join(self._get_tmp_dir(), 'image_example_gen')
-    class_names, batches = transform.stage_files(input_base, input_splits,
-                                                 config, staging)
+    staged = transform.stage_files(input_base, input_splits, config, staging)
+    class_names = staged.class_names
     gzip_level = (config.gzip_level
                   if config.compression == config_lib.COMPRESSION_GZIP else None)
     pipeline = self._make_beam_pipeline()
     outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
-        batches, config, output_splits)
+        staged.batches, config, output_splits)
     for name in split_names:
       split_uri = artifact_utils.get_split_uri([examples], name)
       _ = (outputs[name]
@@ -116,7 +125,10 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
              os.path.join(staging, 'counts'), '.jsonl'))
     logging.info('Generating examples.')
     try:
-      pipeline.run().wait_until_finish()
+      with progress.ProgressMonitor(staged.progress_dir, staged.total_files,
+                                    staged.total_bytes,
+                                    on_update=self.progress_callback):
+        pipeline.run().wait_until_finish()
       report = ingest_report.build_report(
           input_base, class_names, split_names,
           _read_lines(os.path.join(staging, 'skipped*')),

@@ -35,12 +35,13 @@ from image_example_gen import discovery as discovery_lib
 from image_example_gen import example_encoder
 from image_example_gen import file_manifest
 from image_example_gen import image_probe
+from image_example_gen import progress
 from image_example_gen import reasons
 
 __all__ = [
     'COUNTS_KEY', 'SKIPPED_KEY', 'METRICS_NAMESPACE', 'BadFileError',
     'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits',
-    'stage_files'
+    'StagedFiles', 'stage_files'
 ]
 
 # Keys of the outputs besides the per-split Examples.
@@ -129,19 +130,28 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._skipped_by_reason = {
         reason: counter(f'skipped_{reason}') for reason in reasons.ALL_REASONS
     }
+    self._progress = progress.ProgressReporter()
 
   def process(self, batch: file_manifest.ManifestRange):
     ingested = collections.Counter()
+    files = size = skipped = 0
     for source in file_manifest.read_range(batch):
+      files += 1
+      size += max(source.size, 0)
       try:
         split, record = self._encode(source)
       except image_probe.BadImageError as error:
+        skipped += 1
         yield self._skip(source, error)
         continue
       ingested[(split, source.class_name or '')] += 1
       yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
     for key, count in ingested.items():
       yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))
+    self._progress.add(batch.path, files=files, size=size, skipped=skipped)
+
+  def finish_bundle(self):
+    self._progress.flush()
 
   def _encode(self, source: discovery_lib.SourceFile):
     """Returns (output split, serialized Example) or raises BadImageError."""
@@ -295,31 +305,49 @@ class ImageFolderToExamples(beam.PTransform):
 
   def expand(self, pbegin):
     staging_dir = self._staging_dir or _default_staging_dir(pbegin.pipeline)
-    _, batches = stage_files(self._input_base, self._input_splits,
-                             self._config, staging_dir)
-    return pbegin | EncodeImages(batches, self._config, self._output_splits)
+    staged = stage_files(self._input_base, self._input_splits, self._config,
+                         staging_dir)
+    return pbegin | EncodeImages(staged.batches, self._config,
+                                 self._output_splits)
 
 
-def stage_files(
-    input_base: str, input_splits: Sequence[discovery_lib.InputSplit],
-    config: config_lib.IngestConfig, staging_dir: str
-) -> Tuple[Tuple[str, ...], List[file_manifest.ManifestRange]]:
+@dataclasses.dataclass(frozen=True)
+class StagedFiles:
+  """What the launcher found and wrote to the manifest.
+
+  Attributes:
+    class_names: The class vocabulary.
+    batches: The manifest's batches, for EncodeImages.
+    total_files: Files in the manifest.
+    total_bytes: Their total size.
+    progress_dir: Where the workers report their progress (see progress).
+  """
+  class_names: Tuple[str, ...]
+  batches: List[file_manifest.ManifestRange]
+  total_files: int
+  total_bytes: int
+  progress_dir: str
+
+
+def stage_files(input_base: str,
+                input_splits: Sequence[discovery_lib.InputSplit],
+                config: config_lib.IngestConfig,
+                staging_dir: str) -> StagedFiles:
   """Lists the files of every split and writes them to a manifest.
 
   Runs in the launcher, before the pipeline. The file list is dropped once
   written, so only the manifest holds it while the pipeline runs.
-
-  Returns:
-    (class vocabulary, the manifest's batches for EncodeImages).
   """
   found = discovery_lib.discover(
       input_base, input_splits, labeled=config.labeled,
       class_names=config.class_names)
   _LOGGER.info('Found %d files in %s; classes: %s', len(found.files),
                input_base, list(found.class_names))
-  batches = file_manifest.write_manifest(
-      found.files, FileSystems.join(staging_dir, MANIFEST_FILE_NAME))
-  return found.class_names, batches
+  manifest_path = FileSystems.join(staging_dir, MANIFEST_FILE_NAME)
+  batches = file_manifest.write_manifest(found.files, manifest_path)
+  return StagedFiles(found.class_names, batches, len(found.files),
+                     sum(max(source.size, 0) for source in found.files),
+                     progress.progress_dir(manifest_path))
 
 
 def _default_staging_dir(pipeline: beam.Pipeline) -> str:

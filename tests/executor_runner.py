@@ -13,7 +13,7 @@ from image_example_gen import IngestConfig
 
 def run_executor(input_base, output_dir, config=IngestConfig(),
                  input_config=None, output_config=None,
-                 beam_pipeline_args=None):
+                 beam_pipeline_args=None, progress_callback=None):
   """Runs Do into a new Examples artifact at output_dir; returns the artifact.
 
   Unset input/output configs get the component's defaults: pattern '*',
@@ -27,6 +27,7 @@ def run_executor(input_base, output_dir, config=IngestConfig(),
   executor = Executor(Executor.Context(
       beam_pipeline_args=beam_pipeline_args,
       tmp_dir=os.path.join(output_dir, '.tmp'), unique_id='1'))
+  executor.progress_callback = progress_callback
   executor.Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
       standard_component_specs.INPUT_BASE_KEY: input_base,
       standard_component_specs.INPUT_CONFIG_KEY:
