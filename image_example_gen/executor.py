@@ -59,7 +59,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
   Attributes:
     progress_callback: Called with each `progress.Snapshot` while the ingest
-      runs, besides the progress lines logged every 10 s (the `ingest`
+      runs, besides the progress lines logged every 5 s (the `ingest`
       command sets it to draw a progress bar).
   """
 

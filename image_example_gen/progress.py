@@ -29,7 +29,7 @@ __all__ = ['PROGRESS_FOLDER', 'ProgressMonitor', 'ProgressReporter',
 PROGRESS_FOLDER = 'progress'
 # How often a worker rewrites its file, and the launcher logs a line.
 REPORT_INTERVAL_S = 2.0
-LOG_INTERVAL_S = 10.0
+LOG_INTERVAL_S = 5.0
 _POLL_INTERVAL_S = 1.0
 _MB = 1 << 20
 

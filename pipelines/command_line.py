@@ -1,6 +1,7 @@
 """What the sample pipelines' command lines and builders share."""
 
 import argparse
+import logging
 import os
 from typing import Callable, Dict, Iterable, List, Optional
 
@@ -65,7 +66,11 @@ def input_config(
 
 def run_and_summarize(pipeline: tfx.dsl.Pipeline, metadata_path: str,
                       summarize: Callable[[str, str], List[str]]) -> None:
-  """Runs the pipeline with LocalDagRunner, then prints its summary."""
+  """Runs the pipeline with LocalDagRunner, then prints its summary.
+
+  ImageExampleGen's progress lines (INFO) are shown, TFX's INFO logs not.
+  """
+  logging.getLogger('image_example_gen').setLevel(logging.INFO)
   os.makedirs(os.path.dirname(os.path.abspath(metadata_path)), exist_ok=True)
   tfx.orchestration.LocalDagRunner().run(pipeline)
   print('\n'.join(
