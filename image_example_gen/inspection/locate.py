@@ -1,0 +1,101 @@
+"""Finds an ImageExampleGen Examples artifact and what it holds on disk.
+
+An artifact ImageExampleGen wrote is a folder with `ingest_report.json` and
+one `Split-<name>/` folder of TFRecord shards per output split. In a TFX
+pipeline root the artifacts are at `<root>/<component id>/examples/<n>/`,
+`<n>` being the execution id (the component id is `ImageExampleGen` unless
+`.with_id()` renamed it).
+
+Local folders only: a `gs://` (or other URI) artifact must be copied first.
+"""
+
+import glob
+import json
+import os
+from typing import Any, Dict, List
+
+from image_example_gen import ingest_report
+from image_example_gen.inspection.errors import InspectionError
+
+__all__ = ['SPLIT_PREFIX', 'find_examples', 'read_report', 'split_names',
+           'split_shards']
+
+SPLIT_PREFIX = 'Split-'
+_REPORT = ingest_report.REPORT_FILE_NAME
+
+
+def find_examples(path: str) -> str:
+  """Returns the Examples artifact folder that `path` names.
+
+  Args:
+    path: An Examples artifact folder (it holds `ingest_report.json`), or a
+      TFX pipeline root, for which the newest ImageExampleGen artifact is
+      taken: the highest execution id `<n>` of any
+      `<component id>/examples/<n>/` holding `ingest_report.json` (a folder
+      without it, from a failed or running execution, is passed over). The
+      `<component id>/examples` folder itself works the same way.
+
+  Raises:
+    InspectionError: `path` is missing, not a folder, a URI, or a folder
+      ImageExampleGen did not write (nor a pipeline root holding one).
+  """
+  if '://' in path:
+    raise InspectionError(
+        f'{path}: only local folders can be inspected; copy the artifact to '
+        'a local folder first (e.g. gsutil -m cp -r)')
+  if not os.path.isdir(path):
+    raise InspectionError(
+        f'{path}: no such folder; pass an Examples artifact folder written by '
+        'ImageExampleGen or a TFX pipeline root')
+  if os.path.isfile(os.path.join(path, _REPORT)):
+    return path
+  newest = None
+  root = glob.escape(path)
+  for report in (glob.glob(os.path.join(root, '*', 'examples', '*', _REPORT)) +
+                 glob.glob(os.path.join(root, '*', _REPORT))):
+    folder = os.path.dirname(report)
+    execution = os.path.basename(folder)
+    if execution.isdigit() and (newest is None or int(execution) > newest[0]):
+      newest = (int(execution), folder)
+  if newest is None:
+    raise InspectionError(
+        f'{path}: not written by ImageExampleGen (no {_REPORT}) and not a '
+        'pipeline root holding ImageExampleGen/examples/<n>/; pass the '
+        'Examples artifact folder or the pipeline root')
+  return newest[1]
+
+
+def read_report(examples_dir: str) -> Dict[str, Any]:
+  """The artifact's `ingest_report.json` as a dict (keys kept as written)."""
+  path = os.path.join(examples_dir, _REPORT)
+  try:
+    with open(path, encoding='utf-8') as file:
+      values = json.load(file)
+  except (OSError, ValueError) as error:
+    raise InspectionError(
+        f'{path}: unreadable ingest report ({error}); re-run ImageExampleGen'
+    ) from error
+  if not isinstance(values, dict) or 'examples' not in values:
+    raise InspectionError(
+        f'{path}: not an ImageExampleGen ingest report (no "examples"); '
+        're-run ImageExampleGen')
+  return values
+
+
+def split_names(examples_dir: str, report: Dict[str, Any]) -> List[str]:
+  """The splits with a `Split-<name>` folder: the report's order, then others."""
+  on_disk = sorted(
+      name[len(SPLIT_PREFIX):] for name in os.listdir(examples_dir)
+      if name.startswith(SPLIT_PREFIX) and
+      os.path.isdir(os.path.join(examples_dir, name)))
+  in_report = [name for name in report['examples'] if name in on_disk]
+  return in_report + [name for name in on_disk if name not in in_report]
+
+
+def split_shards(examples_dir: str, split: str) -> List[str]:
+  """The TFRecord shards of one split, sorted (hidden files left out)."""
+  folder = os.path.join(examples_dir, SPLIT_PREFIX + split)
+  return sorted(
+      os.path.join(folder, name) for name in os.listdir(folder)
+      if not name.startswith('.') and
+      os.path.isfile(os.path.join(folder, name)))

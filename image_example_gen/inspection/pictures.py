@@ -1,0 +1,76 @@
+"""Writes an inspection's pictures and its index.html into a folder.
+
+Files written (`<split>` for each split inspected):
+
+- `contact_sheet_<split>.png`: thumbnails, a row per class (`contact_sheet`;
+  256 colours), unless no samples were asked for;
+- `classes_<split>.png`: the class distribution, a bar per class (`charts`);
+- `sizes.png`: width against height of every image, a colour per split;
+- `index.html`: the summary and all of the above (`html_page`).
+
+Other files in the folder are left alone; these are overwritten.
+"""
+
+import os
+from typing import List, Sequence
+
+from image_example_gen.inspection import charts
+from image_example_gen.inspection import contact_sheet
+from image_example_gen.inspection import html_page
+from image_example_gen.inspection import statistics as statistics_lib
+
+__all__ = ['INDEX_FILE', 'SIZES_FILE', 'classes_file', 'contact_sheet_file',
+           'write_pictures']
+
+INDEX_FILE = 'index.html'
+SIZES_FILE = 'sizes.png'
+
+
+def contact_sheet_file(split: str) -> str:
+  return f'contact_sheet_{split}.png'
+
+
+def classes_file(split: str) -> str:
+  return f'classes_{split}.png'
+
+
+def write_pictures(out_dir: str, *, title: str, lines: Sequence[str],
+                   splits: Sequence[statistics_lib.SplitStatistics],
+                   vocabulary: Sequence[str], columns: int) -> List[str]:
+  """Writes the pictures and index.html; returns the paths written.
+
+  Args:
+    out_dir: The folder (created if missing).
+    title: The page title.
+    lines: The summary lines shown on the page.
+    splits: The statistics of the splits to draw.
+    vocabulary: The class vocabulary (the order of rows and bars).
+    columns: Samples per class on the contact sheets; 0 draws none.
+  """
+  os.makedirs(out_dir, exist_ok=True)
+  written, sections = [], []
+  for split in splits:
+    names = []
+    if columns:
+      sheet = contact_sheet.draw_contact_sheet(split, vocabulary,
+                                               columns=columns)
+      names.append(contact_sheet_file(split.name))
+      contact_sheet.save_png(sheet, os.path.join(out_dir, names[-1]))
+    classes = statistics_lib.ordered_classes(vocabulary, split.class_counts)
+    chart_name = classes_file(split.name)
+    charts.save_png(
+        charts.class_chart(split.name, [
+            (name, split.class_counts.get(name, 0)) for name in classes]),
+        os.path.join(out_dir, chart_name))
+    names.append(chart_name)
+    sections.append((f'Split {split.name}', names))
+    written += names
+  charts.save_png(
+      charts.sizes_chart({split.name: split.sizes for split in splits}),
+      os.path.join(out_dir, SIZES_FILE))
+  sections.append(('Image sizes', [SIZES_FILE]))
+  written.append(SIZES_FILE)
+  with open(os.path.join(out_dir, INDEX_FILE), 'w', encoding='utf-8') as file:
+    file.write(html_page.render_page(title, lines, sections))
+  written.append(INDEX_FILE)
+  return [os.path.join(out_dir, name) for name in written]

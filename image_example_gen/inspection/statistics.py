@@ -1,0 +1,146 @@
+"""Gathers what one split's Examples hold, streaming one Example at a time.
+
+Per split it keeps the count of each class, of each (height, width) and of
+each format, the byte size of every image (one integer each, for the median),
+and, per class, the thumbnails of the sampled images (see `sampling`). No
+image's bytes are kept beyond the Example being read.
+"""
+
+import array
+import collections
+import dataclasses
+from typing import (Callable, Collection, Dict, Iterable, List, Mapping,
+                    Optional, Sequence)
+
+from google.protobuf import message
+from PIL import Image
+
+from image_example_gen import example_encoder
+from image_example_gen import example_proto
+from image_example_gen.inspection import records
+from image_example_gen.inspection import sampling
+from image_example_gen.inspection import thumbnails
+from image_example_gen.inspection.errors import InspectionError
+
+__all__ = ['Sample', 'SplitStatistics', 'collect_split', 'ordered_classes']
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+  """A sampled image: digest, path, thumbnail (None: Pillow cannot decode it)."""
+  sha256: str
+  filename: str
+  thumbnail: Optional[Image.Image]
+
+
+@dataclasses.dataclass
+class SplitStatistics:
+  """What one split holds.
+
+  Attributes:
+    name: The split.
+    class_counts: {class name ('' if unlabeled): images}.
+    sizes: {(height, width): images}, as stored in image/height, image/width.
+    formats: {format (image/format): images}.
+    byte_sizes: The length of every image/encoded, in reading order.
+    samples: {class name: the kept samples}, for the classes sampled.
+  """
+  name: str
+  class_counts: collections.Counter = dataclasses.field(
+      default_factory=collections.Counter)
+  sizes: collections.Counter = dataclasses.field(
+      default_factory=collections.Counter)
+  formats: collections.Counter = dataclasses.field(
+      default_factory=collections.Counter)
+  byte_sizes: array.array = dataclasses.field(
+      default_factory=lambda: array.array('q'))
+  samples: Dict[str, sampling.SmallestKeys] = dataclasses.field(
+      default_factory=dict)
+
+  @property
+  def total(self) -> int:
+    return len(self.byte_sizes)
+
+  def samples_of(self, class_name: str) -> List[Sample]:
+    """The samples of a class, smallest digest first (empty if none)."""
+    kept = self.samples.get(class_name)
+    return [sample for _, sample in kept.items()] if kept else []
+
+
+def ordered_classes(vocabulary: Sequence[str],
+                    class_counts: Mapping[str, int]) -> List[str]:
+  """The vocabulary, then any other class seen (sorted; '' when unlabeled)."""
+  extra = sorted(name for name in class_counts if name not in vocabulary)
+  return list(vocabulary) + extra
+
+
+def collect_split(name: str,
+                  shard_paths: Iterable[str],
+                  *,
+                  samples_per_class: int,
+                  thumbnail_size: int,
+                  sampled_classes: Optional[Collection[str]] = None
+                  ) -> SplitStatistics:
+  """Reads every Example of a split's shards into its SplitStatistics.
+
+  Args:
+    name: The split.
+    shard_paths: Its TFRecord shards.
+    samples_per_class: Samples kept per class (0: none, nothing decoded).
+    thumbnail_size: Side of the square the thumbnails fit.
+    sampled_classes: Classes to sample; None samples every class.
+  """
+  statistics = SplitStatistics(name)
+  for path in shard_paths:
+    for record in records.read_records(path):
+      try:
+        example = example_proto.Example.FromString(record)
+      except message.DecodeError as error:
+        raise InspectionError(
+            f'{path}: a record is not a tf.train.Example ({error}); re-run '
+            'ImageExampleGen') from error
+      _add(statistics, example, samples_per_class, thumbnail_size,
+           sampled_classes)
+  return statistics
+
+
+def _add(statistics: SplitStatistics, example, samples_per_class: int,
+         thumbnail_size: int, sampled_classes) -> None:
+  feature = example.features.feature
+  encoded = _first(feature, example_encoder.ENCODED, b'')
+  class_name = _first(feature, example_encoder.CLASS_TEXT, b'').decode('utf-8')
+  statistics.class_counts[class_name] += 1
+  statistics.sizes[(_first(feature, example_encoder.HEIGHT, 0),
+                    _first(feature, example_encoder.WIDTH, 0))] += 1
+  statistics.formats[_first(feature, example_encoder.FORMAT, b'?').decode()] += 1
+  statistics.byte_sizes.append(len(encoded))
+  if not samples_per_class or (sampled_classes is not None and
+                               class_name not in sampled_classes):
+    return
+  sha256 = _first(feature, example_encoder.SHA256, b'').decode()
+  filename = _first(feature, example_encoder.FILENAME, b'').decode('utf-8')
+  kept = statistics.samples.setdefault(
+      class_name, sampling.SmallestKeys(samples_per_class))
+  kept.offer((sha256, filename),
+             _sample_maker(sha256, filename, encoded, thumbnail_size))
+
+
+def _sample_maker(sha256: str, filename: str, encoded: bytes,
+                  size: int) -> Callable[[], Sample]:
+  def make() -> Sample:
+    try:
+      image = thumbnails.thumbnail(encoded, size)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+      image = None
+    return Sample(sha256, filename, image)
+  return make
+
+
+def _first(feature_map, key: str, default):
+  """The first value of a bytes or int64 feature; default if absent."""
+  if key not in feature_map:
+    return default
+  feature = feature_map[key]
+  values = (feature.bytes_list.value if feature.HasField('bytes_list') else
+            feature.int64_list.value)
+  return values[0] if values else default

@@ -1,0 +1,158 @@
+"""The summary lines: what an Examples artifact holds, for a person to read.
+
+Counts per split and class (read from the Examples, checked against the
+ingest report), image sizes, formats and bytes per image per split, then the
+files the ingest skipped, by reason, and the report's `duplicates` entry when
+it has one (shown as written: its format is the report's, not ours).
+"""
+
+import collections
+import json
+import statistics as statistics_math
+from typing import Any, Dict, List, Mapping, Sequence
+
+from image_example_gen import ingest_report
+from image_example_gen.inspection import statistics as statistics_lib
+
+__all__ = ['summary_lines']
+
+_REPORT = ingest_report.REPORT_FILE_NAME
+_COMMON_SIZES = 3  # most common sizes listed per split
+_FILES_PER_REASON = 5  # skipped files named per reason
+_DUPLICATE_ITEMS = 10  # entries of `duplicates` shown
+_MAX_LINE = 200
+
+
+def summary_lines(examples_dir: str, report: Mapping[str, Any],
+                  splits: Sequence[statistics_lib.SplitStatistics]
+                  ) -> List[str]:
+  """The summary of an artifact: its report and the statistics of `splits`."""
+  vocabulary = list(report.get('class_names', []))
+  totals = {split: sum(counts.values())
+            for split, counts in report['examples'].items()}
+  lines = [
+      f'Examples: {examples_dir}',
+      f'Ingested from {report.get("input_base", "?")}: '
+      f'{sum(totals.values())} images in {len(totals)} '
+      f'split{"" if len(totals) == 1 else "s"} '
+      f'({", ".join(f"{name} {count}" for name, count in totals.items())}), '
+      f'{len(vocabulary)} classes',
+  ]
+  for split in splits:
+    lines += _split_lines(split, vocabulary,
+                          report['examples'].get(split.name, {}))
+  lines += _skipped_lines(report.get('skipped', []))
+  if 'duplicates' in report:
+    lines += _duplicates_lines(report['duplicates'])
+  return lines
+
+
+def _split_lines(split: statistics_lib.SplitStatistics,
+                 vocabulary: Sequence[str],
+                 reported: Mapping[str, int]) -> List[str]:
+  classes = statistics_lib.ordered_classes(vocabulary, split.class_counts)
+  lines = [f'Split {split.name}: {split.total} images',
+           '  classes: ' + _counts(
+               (name, split.class_counts.get(name, 0)) for name in classes)]
+  if {name: count for name, count in split.class_counts.items() if count} != {
+      name: count for name, count in reported.items() if count}:
+    lines.append(f'  WARNING: {_REPORT} says {sum(reported.values())} images ('
+                 + _counts(reported.items()) + ')')
+  if not split.total:
+    return lines
+  heights = collections.Counter()
+  widths = collections.Counter()
+  for (height, width), count in split.sizes.items():
+    heights[height] += count
+    widths[width] += count
+  lines.append(f'  height: {_min_median_max(heights)}; '
+               f'width: {_min_median_max(widths)}')
+  common = sorted(split.sizes.items(), key=lambda item: (-item[1], item[0]))
+  lines.append('  most common sizes (height x width): ' + ', '.join(
+      f'{height}x{width} ({count})'
+      for (height, width), count in common[:_COMMON_SIZES]))
+  lines.append('  formats: ' + _counts(
+      sorted(split.formats.items(), key=lambda item: (-item[1], item[0]))))
+  sizes = split.byte_sizes
+  lines.append(
+      f'  bytes per image: mean {_bytes(sum(sizes) / len(sizes))}, '
+      f'median {_bytes(statistics_math.median(sizes))}, '
+      f'min {_bytes(min(sizes))}, max {_bytes(max(sizes))}')
+  return lines
+
+
+def _skipped_lines(skipped: Sequence[Dict[str, Any]]) -> List[str]:
+  if not skipped:
+    return [f'Skipped no file ({_REPORT}).']
+  by_reason = collections.defaultdict(list)
+  for entry in skipped:
+    name = entry.get('relative_path', '?')
+    if entry.get('policy'):
+      name += f' [{entry["policy"]}]'
+    by_reason[entry.get('reason', '?')].append(name)
+  lines = [f'Skipped {len(skipped)} files ({_REPORT}): ' + _counts(
+      (reason, len(by_reason[reason])) for reason in sorted(by_reason))]
+  for reason in sorted(by_reason):
+    names = by_reason[reason]
+    shown = ', '.join(names[:_FILES_PER_REASON])
+    more = len(names) - _FILES_PER_REASON
+    lines.append(_cut(f'  {reason}: {shown}' +
+                      (f', ... and {more} more' if more > 0 else '')))
+  return lines
+
+
+def _duplicates_lines(duplicates: Any) -> List[str]:
+  """The report's `duplicates`, shown as written (a list, a dict or a value)."""
+  title = f'Duplicates ({_REPORT})'
+  if isinstance(duplicates, dict):
+    items = [f'{key}: {_compact(value)}' for key, value in duplicates.items()]
+    lines = [f'{title}: {len(items) or "none"}']
+  elif isinstance(duplicates, list):
+    items = [_compact(item) for item in duplicates]
+    lines = [f'{title}: {len(items) or "none"}']
+  else:
+    return [_cut(f'{title}: {_compact(duplicates)}')]
+  lines += [_cut(f'  {item}') for item in items[:_DUPLICATE_ITEMS]]
+  if len(items) > _DUPLICATE_ITEMS:
+    lines.append(f'  ... and {len(items) - _DUPLICATE_ITEMS} more, listed in '
+                 f'{_REPORT}')
+  return lines
+
+
+def _compact(value: Any) -> str:
+  if isinstance(value, list) and all(isinstance(item, str) for item in value):
+    return ' = '.join(value)
+  if isinstance(value, str):
+    return value
+  return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _counts(pairs) -> str:
+  return ', '.join(f'{name or "(unlabeled)"} {count}' for name, count in pairs)
+
+
+def _min_median_max(counts: Mapping[int, int]) -> str:
+  """'min a, median b, max c' of values given as {value: how many}.
+
+  The median is the lower one for an even number of values: a value seen.
+  """
+  values = sorted(counts)
+  middle = (sum(counts.values()) - 1) // 2  # the lower median's position
+  seen = 0
+  for value in values:
+    seen += counts[value]
+    if seen > middle:
+      return f'min {values[0]}, median {value}, max {values[-1]}'
+  raise ValueError('no values')
+
+
+def _bytes(size: float) -> str:
+  if size < 1024:
+    return f'{size:.0f} B'
+  if size < 1024 * 1024:
+    return f'{size / 1024:.1f} KiB'
+  return f'{size / 1024 / 1024:.1f} MiB'
+
+
+def _cut(line: str) -> str:
+  return line if len(line) <= _MAX_LINE else line[:_MAX_LINE - 3] + '...'
