@@ -23,11 +23,17 @@ setuptools.setup(
         'apache-beam>=2.61,<3',
         'Pillow>=10',
         'matplotlib>=3.7',
+        'tqdm>=4',
         'isal>=1.6',
         'google-crc32c>=1.5',
         'protobuf>=4.25,<5',
     ],
     extras_require={
         'test': ['pytest>=8', 'psutil>=5'],
+    },
+    entry_points={
+        'console_scripts': [
+            'image-example-gen = image_example_gen.cli:main',
+        ],
     },
 )

@@ -10,17 +10,12 @@ Public surface:
   IngestConfig           every ingest option, one typed object
   WriteTFRecords         the streaming TFRecord writer
 
-The TFX parts load on first use, so that Beam workers, which only need the
-transform, never import TensorFlow.
+Everything but IngestConfig loads on first use: Beam workers, which need only
+the transform, never import TensorFlow, and the `image-example-gen` command
+starts without importing Beam.
 """
 
 from image_example_gen.config import IngestConfig
-from image_example_gen.discovery import InputSplit
-from image_example_gen.tfrecord_sink import WriteTFRecords
-from image_example_gen.transform import COUNTS_KEY
-from image_example_gen.transform import HashBucketSplit
-from image_example_gen.transform import ImageFolderToExamples
-from image_example_gen.transform import SKIPPED_KEY
 
 __all__ = [
     'COUNTS_KEY', 'Executor', 'HashBucketSplit', 'ImageExampleGen',
@@ -30,9 +25,15 @@ __all__ = [
 ]
 
 _LAZY = {
-    'ImageExampleGen': 'image_example_gen.component',
+    'COUNTS_KEY': 'image_example_gen.transform',
     'Executor': 'image_example_gen.executor',
+    'HashBucketSplit': 'image_example_gen.transform',
+    'ImageExampleGen': 'image_example_gen.component',
+    'ImageFolderToExamples': 'image_example_gen.transform',
     'ImageStatisticsGen': 'image_example_gen.statistics_gen.component',
+    'InputSplit': 'image_example_gen.discovery',
+    'SKIPPED_KEY': 'image_example_gen.transform',
+    'WriteTFRecords': 'image_example_gen.tfrecord_sink',
     'image_dataset': 'image_example_gen.dataset',
     'read_class_names': 'image_example_gen.dataset',
 }
@@ -43,3 +44,7 @@ def __getattr__(name):
     import importlib  # pylint: disable=g-import-not-at-top
     return getattr(importlib.import_module(_LAZY[name]), name)
   raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+def __dir__():
+  return sorted(set(globals()) | set(__all__))
