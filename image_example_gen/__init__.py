@@ -18,7 +18,7 @@ starts without importing Beam.
 from image_example_gen.config import IngestConfig
 
 __all__ = [
-    'COUNTS_KEY', 'Executor', 'HashBucketSplit', 'ImageExampleGen',
+    'COUNTS_KEY', 'DUPLICATES_KEY', 'Executor', 'HashBucketSplit', 'ImageExampleGen',
     'ImageFolderToExamples', 'ImageStatisticsGen', 'IngestConfig',
     'InputSplit', 'SKIPPED_KEY', 'WriteTFRecords', 'image_dataset',
     'read_class_names'
@@ -26,6 +26,7 @@ __all__ = [
 
 _LAZY = {
     'COUNTS_KEY': 'image_example_gen.transform',
+    'DUPLICATES_KEY': 'image_example_gen.transform',
     'Executor': 'image_example_gen.executor',
     'HashBucketSplit': 'image_example_gen.transform',
     'ImageExampleGen': 'image_example_gen.component',

@@ -23,6 +23,8 @@ __all__ = [
     'COMPRESSION_NONE',
     'VALIDATION_STRUCTURE',
     'VALIDATION_DECODE',
+    'SPLIT_KEY_CONTENT',
+    'SPLIT_KEY_PATH',
 ]
 
 # The execution property of ImageExampleGen that holds IngestConfig as JSON.
@@ -36,6 +38,8 @@ COMPRESSION_GZIP = 'gzip'
 COMPRESSION_NONE = 'none'
 VALIDATION_STRUCTURE = 'structure'
 VALIDATION_DECODE = 'decode'
+SPLIT_KEY_CONTENT = 'content'
+SPLIT_KEY_PATH = 'path'
 
 # Pillow's own decompression-bomb threshold (2 * Image.MAX_IMAGE_PIXELS).
 DEFAULT_MAX_PIXELS = 178_956_970
@@ -46,6 +50,7 @@ _CHOICES = {
     'on_bad_image': (ON_BAD_SKIP, ON_BAD_FAIL),
     'compression': (COMPRESSION_GZIP, COMPRESSION_NONE),
     'validation': (VALIDATION_STRUCTURE, VALIDATION_DECODE),
+    'split_key': (SPLIT_KEY_CONTENT, SPLIT_KEY_PATH),
 }
 
 
@@ -81,6 +86,12 @@ class IngestConfig:
       end-of-image, PNG chunks and CRCs, GIF blocks, BMP sizes); it lets
       through damage inside JPEG scan data and GIF pixel data, which then
       fails in TensorFlow.
+    split_key: What chooses an image's hash bucket (output split): 'content'
+      (default), the sha256 of its bytes, so identical files land in the same
+      split whatever their paths, and no copy of an image leaks from train
+      into eval; 'path', its path relative to input_base. Either way an
+      image's split does not change when other files are added or removed.
+      An output_config `partition_feature_name` overrides both.
     max_file_bytes: Files larger than this are skipped as `too_large` before
       they are read.
     max_pixels: Images whose header declares more pixels (width * height)
@@ -97,6 +108,7 @@ class IngestConfig:
   max_bad_fraction: Optional[float] = None
   compression: str = COMPRESSION_NONE
   validation: str = VALIDATION_DECODE
+  split_key: str = SPLIT_KEY_CONTENT
   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
   max_pixels: int = DEFAULT_MAX_PIXELS
   gzip_level: int = 3

@@ -139,13 +139,18 @@ def image_dataset(examples,
 def read_class_names(examples) -> List[str]:
   """The label vocabulary: label i is read_class_names(examples)[i].
 
-  Read from `ingest_report.json` at the artifact root (for file patterns,
-  the folder holding their `Split-*` folder). Empty for an unlabeled ingest.
+  Read from the artifact root's label map (`labels.txt`, one class name per
+  line), else from its `ingest_report.json`; for file patterns, the root is
+  the folder holding their `Split-*` folder. Empty for an unlabeled ingest.
 
   Raises:
-    ValueError: No artifact root, or no report in it.
+    ValueError: No artifact root, or neither file in it.
   """
   root = _artifact_root(examples)
+  labels_path = os.path.join(root, ingest_report.LABELS_FILE_NAME)
+  if tf.io.gfile.exists(labels_path):
+    with tf.io.gfile.GFile(labels_path, 'r') as file:
+      return file.read().splitlines()
   path = os.path.join(root, ingest_report.REPORT_FILE_NAME)
   if not tf.io.gfile.exists(path):
     raise ValueError(f'No {ingest_report.REPORT_FILE_NAME} in {root!r}: not '

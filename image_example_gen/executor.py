@@ -119,6 +119,9 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     _ = (outputs[transform.SKIPPED_KEY]
          | 'WriteSkipped' >> beam.io.WriteToText(
              os.path.join(staging, 'skipped'), '.jsonl'))
+    _ = (outputs[transform.DUPLICATES_KEY]
+         | 'WriteDuplicates' >> beam.io.WriteToText(
+             os.path.join(staging, 'duplicates'), '.jsonl'))
     _ = (outputs[transform.COUNTS_KEY]
          | 'CountsToJson' >> beam.Map(json.dumps, ensure_ascii=False)
          | 'WriteCounts' >> beam.io.WriteToText(
@@ -132,7 +135,8 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
       report = ingest_report.build_report(
           input_base, class_names, split_names,
           _read_lines(os.path.join(staging, 'skipped*')),
-          _read_lines(os.path.join(staging, 'counts*')))
+          _read_lines(os.path.join(staging, 'counts*')),
+          _read_lines(os.path.join(staging, 'duplicates*')))
       for line in report.summary_lines():
         logging.info('%s', line)
       _check_report(report, config, input_config, output_splits)
@@ -147,6 +151,11 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     with fileio.open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
                      'w') as report_file:
       report_file.write(report.to_json())
+    if class_names:
+      with fileio.open(os.path.join(examples.uri,
+                                    ingest_report.LABELS_FILE_NAME),
+                       'w') as labels_file:
+        labels_file.write(''.join(f'{name}\n' for name in class_names))
     for key, value in report.custom_properties().items():
       examples.set_int_custom_property(key, value)
     examples.set_string_custom_property(ingest_report.CLASS_NAMES_PROPERTY,

@@ -10,15 +10,19 @@ import collections
 import dataclasses
 import json
 import posixpath
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from image_example_gen import reasons
 
 __all__ = [
-    'CLASS_NAMES_PROPERTY', 'REPORT_FILE_NAME', 'IngestReport', 'build_report'
+    'CLASS_NAMES_PROPERTY', 'LABELS_FILE_NAME', 'REPORT_FILE_NAME',
+    'IngestReport', 'build_report'
 ]
 
 REPORT_FILE_NAME = 'ingest_report.json'
+# The label map at the artifact's root, like TFT's vocabulary files: one class
+# name per line, line i for label i.
+LABELS_FILE_NAME = 'labels.txt'
 # The Examples artifact's MLMD custom property holding the class vocabulary
 # as a JSON list (label i is element i).
 CLASS_NAMES_PROPERTY = 'class_names'
@@ -36,11 +40,15 @@ class IngestReport:
     examples: {output split: {class name ('' if unlabeled): count}}.
     skipped: One dict per skipped file: relative_path (to input_base), split
       (the input split), reason (one of `reasons`) and detail; sorted by path.
+    duplicates: One dict per group of ingested files with identical bytes:
+      sha256, size, files (relative paths), splits (output splits) and
+      class_names (more than one: a labelling error); sorted by first file.
   """
   input_base: str
   class_names: Tuple[str, ...]
   examples: Dict[str, Dict[str, int]]
   skipped: Tuple[Dict[str, str], ...]
+  duplicates: Tuple[Dict[str, Any], ...] = ()
 
   @property
   def examples_per_split(self) -> Dict[str, int]:
@@ -55,6 +63,17 @@ class IngestReport:
   def skipped_per_reason(self) -> Dict[str, int]:
     counts = collections.Counter(entry['reason'] for entry in self.skipped)
     return dict(sorted(counts.items()))
+
+  @property
+  def redundant_copies(self) -> int:
+    """Ingested files that repeat another's bytes (all copies but one)."""
+    return sum(len(group['files']) - 1 for group in self.duplicates)
+
+  @property
+  def conflicting_duplicates(self) -> Tuple[Dict[str, Any], ...]:
+    """Duplicate groups whose copies carry different labels."""
+    return tuple(group for group in self.duplicates
+                 if len(group['class_names']) > 1)
 
   @property
   def bad_files(self) -> int:
@@ -78,14 +97,22 @@ class IngestReport:
             'total_skipped': len(self.skipped),
             'skipped_per_reason': self.skipped_per_reason,
             'skipped': list(self.skipped),
+            'duplicate_groups': len(self.duplicates),
+            'redundant_copies': self.redundant_copies,
+            'duplicates': list(self.duplicates),
         },
         ensure_ascii=False, indent=1)
 
   @classmethod
   def from_json(cls, text: str) -> 'IngestReport':
-    values = json.loads(text)
+    return cls.from_dict(json.loads(text))
+
+  @classmethod
+  def from_dict(cls, values: Dict[str, Any]) -> 'IngestReport':
+    """From the parsed JSON of `to_json`."""
     return cls(values['input_base'], tuple(values['class_names']),
-               values['examples'], tuple(values['skipped']))
+               values['examples'], tuple(values['skipped']),
+               tuple(values.get('duplicates', ())))
 
   def custom_properties(self) -> Dict[str, int]:
     """Totals for the Examples artifact's MLMD custom properties."""
@@ -93,6 +120,10 @@ class IngestReport:
         'num_examples': self.total_examples,
         'num_skipped': len(self.skipped),
         'num_classes': len(self.class_names),
+        'num_duplicate_groups': len(self.duplicates),
+        'num_redundant_copies': self.redundant_copies,
+        'num_duplicate_groups_with_different_labels': len(
+            self.conflicting_duplicates),
     }
     for split, count in self.examples_per_split.items():
       properties[f'num_examples_{split}'] = count
@@ -107,6 +138,7 @@ class IngestReport:
       per_class = ', '.join(f'{name or "(unlabeled)"}: {count}'
                             for name, count in sorted(by_class.items()))
       lines.append(f'  {split}: {sum(by_class.values())} ({per_class})')
+    lines += self.duplicate_lines()
     if not self.skipped:
       lines.append('Skipped no file.')
       return lines
@@ -122,9 +154,32 @@ class IngestReport:
     return lines
 
 
+  def duplicate_lines(self) -> List[str]:
+    """The duplicate groups for a person; none without duplicates."""
+    if not self.duplicates:
+      return []
+    conflicting = self.conflicting_duplicates
+    lines = [f'Duplicates: {len(self.duplicates)} groups of identical files, '
+             f'{self.redundant_copies} redundant copies'
+             + (f', {len(conflicting)} with different labels (a labelling '
+                'error):' if conflicting else ':')]
+    shown = sorted(self.duplicates,
+                   key=lambda group: len(group['class_names']) < 2)
+    for group in shown[:_SUMMARY_MAX_FILES]:
+      labels = (f' labelled {" / ".join(group["class_names"])}'
+                if len(group['class_names']) > 1 else '')
+      lines.append(f'  {", ".join(group["files"])} ({group["size"]} bytes)'
+                   f'{labels}')
+    if len(shown) > _SUMMARY_MAX_FILES:
+      lines.append(f'  ... and {len(shown) - _SUMMARY_MAX_FILES} more groups, '
+                   f'listed in {REPORT_FILE_NAME}')
+    return lines
+
+
 def build_report(input_base: str, class_names: Sequence[str],
                  split_names: Sequence[str], skipped_lines: Iterable[str],
-                 count_lines: Iterable[str]) -> IngestReport:
+                 count_lines: Iterable[str],
+                 duplicate_lines: Iterable[str] = ()) -> IngestReport:
   """Builds the report from the pipeline's skipped and count outputs.
 
   Args:
@@ -133,6 +188,7 @@ def build_report(input_base: str, class_names: Sequence[str],
     split_names: The output splits, in order (each appears, even if empty).
     skipped_lines: JSON lines, one per skipped file.
     count_lines: JSON lines [[split, class_name], count].
+    duplicate_lines: JSON lines, one per group of identical files.
   """
   examples: Dict[str, Dict[str, int]] = {name: {} for name in split_names}
   for line in count_lines:
@@ -142,6 +198,8 @@ def build_report(input_base: str, class_names: Sequence[str],
               for split, by_class in examples.items()}
   skipped = sorted((json.loads(line) for line in skipped_lines),
                    key=lambda entry: (entry['relative_path'], entry['split']))
+  duplicates = sorted((json.loads(line) for line in duplicate_lines),
+                      key=lambda group: group['files'])
   return IngestReport(
       posixpath.normpath(input_base) if '://' not in input_base else input_base,
-      tuple(class_names), examples, tuple(skipped))
+      tuple(class_names), examples, tuple(skipped), tuple(duplicates))

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import tempfile
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 import uuid
 
 import apache_beam as beam
@@ -39,7 +39,8 @@ from image_example_gen import progress
 from image_example_gen import reasons
 
 __all__ = [
-    'COUNTS_KEY', 'SKIPPED_KEY', 'METRICS_NAMESPACE', 'BadFileError',
+    'COUNTS_KEY', 'DUPLICATES_KEY', 'SKIPPED_KEY', 'METRICS_NAMESPACE',
+    'BadFileError',
     'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits',
     'StagedFiles', 'stage_files'
 ]
@@ -47,6 +48,9 @@ __all__ = [
 # Keys of the outputs besides the per-split Examples.
 SKIPPED_KEY = '__skipped__'  # JSON lines: relative_path, split, reason, detail.
 COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
+# JSON lines, one per group of identical files: sha256, size, files, splits,
+# class_names (see duplicate_group).
+DUPLICATES_KEY = '__duplicates__'
 METRICS_NAMESPACE = 'image_example_gen'
 # The manifest's file name in the staging folder.
 MANIFEST_FILE_NAME = 'files.jsonl'
@@ -55,6 +59,7 @@ _LOGGER = logging.getLogger(__name__)
 _EXAMPLES_TAG_PREFIX = 'examples/'
 _SKIPPED_TAG = 'skipped'
 _INGESTED_TAG = 'ingested'
+_DIGEST_TAG = 'digest'
 
 
 class BadFileError(ValueError):
@@ -72,10 +77,12 @@ class HashBucketSplit:
 class OutputSplits:
   """Assigns each image to an output split.
 
-  With hash-bucket splits, the bucket is sha256 of the file's path relative to
-  input_base (or of the `partition_feature_name` feature, serialized as TFX
-  does) modulo the total number of buckets, so the assignment is stable across
-  runs and runners. Without them, each image stays in its input split.
+  With hash-bucket splits, the bucket is a sha256 modulo the total number of
+  buckets: of the `partition_feature_name` feature (serialized as TFX does)
+  if set, else of the image's content (its `image/key/sha256`) or of its path
+  relative to input_base, as `IngestConfig.split_key` says. The assignment is
+  stable across runs and runners, and does not change when other files are
+  added or removed. Without hash buckets, each image stays in its input split.
   """
   names: Sequence[str]
   bucket_limits: Optional[Sequence[int]] = None
@@ -93,7 +100,8 @@ class OutputSplits:
     return cls(tuple(split.name for split in splits), tuple(limits),
                partition_feature_name or None)
 
-  def assign(self, source: discovery_lib.SourceFile, example) -> str:
+  def assign(self, source: discovery_lib.SourceFile, example,
+             split_key: str = config_lib.SPLIT_KEY_CONTENT) -> str:
     if self.bucket_limits is None:
       return source.input_split
     if self.partition_feature_name:
@@ -104,6 +112,9 @@ class OutputSplits:
             f'a feature of the Examples; features: '
             f'{sorted(example.features.feature)}')
       key = feature.SerializeToString(deterministic=True)
+    elif split_key == config_lib.SPLIT_KEY_CONTENT:
+      key = example.features.feature[
+          example_encoder.SHA256].bytes_list.value[0]
     else:
       key = source.relative_path.encode('utf-8')
     bucket = int(hashlib.sha256(key).hexdigest(), 16) % self.bucket_limits[-1]
@@ -139,13 +150,16 @@ class _EncodeImagesDoFn(beam.DoFn):
       files += 1
       size += max(source.size, 0)
       try:
-        split, record = self._encode(source)
+        split, record, digest, image_size = self._encode(source)
       except image_probe.BadImageError as error:
         skipped += 1
         yield self._skip(source, error)
         continue
       ingested[(split, source.class_name or '')] += 1
       yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
+      yield beam.pvalue.TaggedOutput(
+          _DIGEST_TAG, (digest, (source.relative_path, image_size, split,
+                                 source.class_name or '')))
     for key, count in ingested.items():
       yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))
     self._progress.add(batch.path, files=files, size=size, skipped=skipped)
@@ -154,7 +168,8 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._progress.flush()
 
   def _encode(self, source: discovery_lib.SourceFile):
-    """Returns (output split, serialized Example) or raises BadImageError."""
+    """Returns (output split, serialized Example, sha256 hex digest, size in
+    bytes), or raises BadImageError."""
     if source.skip_reason:
       raise image_probe.BadImageError(source.skip_reason, source.skip_detail)
     max_bytes = self._config.max_file_bytes
@@ -180,8 +195,12 @@ class _EncodeImagesDoFn(beam.DoFn):
         label=source.label, class_name=source.class_name)
     self._examples.inc()
     self._image_bytes.inc(len(data))
-    return (self._output_splits.assign(source, example),
-            example.SerializeToString(deterministic=True))
+    digest = example.features.feature[
+        example_encoder.SHA256].bytes_list.value[0]
+    return (self._output_splits.assign(source, example,
+                                       self._config.split_key),
+            example.SerializeToString(deterministic=True), digest.decode(),
+            len(data))
 
   def _skip(self, source: discovery_lib.SourceFile,
             error: image_probe.BadImageError):
@@ -250,7 +269,7 @@ class EncodeImages(beam.PTransform):
         | 'ListBatches' >> beam.Create(self._batches, reshuffle=True)
         | 'ReadAndEncode' >> beam.ParDo(
             _EncodeImagesDoFn(self._config, self._output_splits)).with_outputs(
-                _SKIPPED_TAG, _INGESTED_TAG, *example_tags))
+                _SKIPPED_TAG, _INGESTED_TAG, _DIGEST_TAG, *example_tags))
     result = {
         name: outputs[tag]
         for name, tag in zip(self._output_splits.names, example_tags)
@@ -258,6 +277,12 @@ class EncodeImages(beam.PTransform):
     result[SKIPPED_KEY] = outputs[_SKIPPED_TAG]
     result[COUNTS_KEY] = (
         outputs[_INGESTED_TAG] | 'CountPerClass' >> beam.CombinePerKey(sum))
+    # Only (digest, path, size, split, class) tuples are grouped: never the
+    # image bytes.
+    result[DUPLICATES_KEY] = (
+        outputs[_DIGEST_TAG]
+        | 'GroupByContent' >> beam.GroupByKey()
+        | 'KeepDuplicates' >> beam.FlatMapTuple(duplicate_group))
     return result
 
 
@@ -269,9 +294,8 @@ class ImageFolderToExamples(beam.PTransform):
     input_splits: Input splits and their patterns; by default one split
       'train' with pattern '*' (every class folder of input_base).
     output_splits: Hash-bucket output splits; None keeps the input splits.
-    partition_feature_name: Feature whose value chooses the bucket (e.g.
-      'image/key/sha256' keeps identical images in one split); by default the
-      file's relative path.
+    partition_feature_name: Feature whose value chooses the bucket; by
+      default `config.split_key` decides (the image's content).
     config: The ingest options.
     staging_dir: Where to write the list of files for the workers; by default
       a new folder under the pipeline's --temp_location if set (required on
@@ -279,7 +303,8 @@ class ImageFolderToExamples(beam.PTransform):
 
   Returns (from expand) a dict: each output split name maps to its serialized
   Examples; SKIPPED_KEY to JSON lines describing each skipped file;
-  COUNTS_KEY to ((split, class_name), count) pairs.
+  COUNTS_KEY to ((split, class_name), count) pairs; DUPLICATES_KEY to JSON
+  lines describing each group of identical files.
   """
 
   def __init__(self,
@@ -309,6 +334,25 @@ class ImageFolderToExamples(beam.PTransform):
                          staging_dir)
     return pbegin | EncodeImages(staged.batches, self._config,
                                  self._output_splits)
+
+
+def duplicate_group(digest: str, copies) -> Iterator[str]:
+  """A JSON line for files with identical bytes; nothing for a unique file.
+
+  Args:
+    digest: The files' sha256, hex.
+    copies: (relative path, size, output split, class name) of each file.
+  """
+  copies = sorted(copies)
+  if len(copies) < 2:
+    return
+  yield json.dumps({
+      'sha256': digest,
+      'size': copies[0][1],
+      'files': [path for path, _, _, _ in copies],
+      'splits': sorted({split for _, _, split, _ in copies}),
+      'class_names': sorted({name for _, _, _, name in copies}),
+  }, ensure_ascii=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,7 @@ EVERY_OPTION_CHANGED = dict(
     max_bad_fraction=0.25,
     compression=config_lib.COMPRESSION_GZIP,
     validation=config_lib.VALIDATION_STRUCTURE,
+    split_key=config_lib.SPLIT_KEY_PATH,
     max_file_bytes=1234567,
     max_pixels=1000,
     gzip_level=1,

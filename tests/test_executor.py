@@ -14,6 +14,7 @@ from tfx.utils import proto_utils
 from image_example_gen import Executor
 from image_example_gen import IngestConfig
 from image_example_gen import ingest_report
+from image_example_gen import read_class_names
 from executor_runner import run_executor
 import example_reader
 import image_factory
@@ -95,6 +96,10 @@ def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
   assert examples.get_int_custom_property('num_skipped_not_an_image') == 1
   assert json.loads(examples.get_string_custom_property('class_names')) == [
       'ant', 'bee', 'cow']
+  # The label map a Trainer reads: line i names label i.
+  with open(os.path.join(examples.uri, 'labels.txt'), encoding='utf-8') as file:
+    assert file.read() == 'ant\nbee\ncow\n'
+  assert read_class_names(examples) == ['ant', 'bee', 'cow']
 
 
 def test_gzip_output_is_gzip_tfrecords(make_tree, tmp_path):
@@ -175,3 +180,41 @@ def test_base_class_generate_examples_by_beam_uses_our_transform(
         splits['all'] | beam.Map(lambda record: example_reader.feature_value(
             example_reader.parse(record), 'image/filename')),
         equal_to([b'c/a.jpg', b'd/b.png']))
+
+
+def test_duplicates_are_reported_with_conflicting_labels(make_tree, tmp_path):
+  photo = image_factory.jpeg(size=(31, 17))
+  drawing = image_factory.png(size=(12, 40))
+  root = make_tree({
+      'cat/photo.jpg': photo,
+      'cat/photo copy.jpg': photo,
+      'dog/photo.jpg': photo,  # The same photo labelled dog: an error.
+      'dog/drawing.png': drawing,
+      'dog/drawing (1).png': drawing,
+      'dog/unique.bmp': image_factory.bmp(size=(9, 9)),
+  })
+  examples = run_executor(root, str(tmp_path / 'out'))
+  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
+            encoding='utf-8') as file:
+    report = ingest_report.IngestReport.from_json(file.read())
+
+  groups = {tuple(group['files']): group for group in report.duplicates}
+  assert sorted(groups) == [
+      ('cat/photo copy.jpg', 'cat/photo.jpg', 'dog/photo.jpg'),
+      ('dog/drawing (1).png', 'dog/drawing.png')]
+  photos = groups[('cat/photo copy.jpg', 'cat/photo.jpg', 'dog/photo.jpg')]
+  assert photos['class_names'] == ['cat', 'dog']
+  assert photos['size'] == len(photo)
+  assert photos['sha256'] == hashlib.sha256(photo).hexdigest()
+  # Content-keyed splits: every copy in one split.
+  assert all(len(group['splits']) == 1 for group in report.duplicates)
+  assert report.redundant_copies == 3
+  assert examples.get_int_custom_property('num_duplicate_groups') == 2
+  assert examples.get_int_custom_property('num_redundant_copies') == 3
+  assert examples.get_int_custom_property(
+      'num_duplicate_groups_with_different_labels') == 1
+  lines = report.summary_lines()
+  assert ('Duplicates: 2 groups of identical files, 3 redundant copies, 1 '
+          'with different labels (a labelling error):') in lines
+  assert ('  cat/photo copy.jpg, cat/photo.jpg, dog/photo.jpg '
+          f'({len(photo)} bytes) labelled cat / dog') in lines

@@ -197,12 +197,17 @@ def test_summary_shows_the_reports_duplicates_when_present(artifact, tmp_path):
   path = os.path.join(copy, 'ingest_report.json')
   with open(path, encoding='utf-8') as file:
     values = json.load(file)
-  values['duplicates'] = [['train/cat/a.jpg', 'eval/dog/h.jpg']]
+  values['duplicates'] = [{
+      'sha256': 'ab' * 32, 'size': 1234,
+      'files': ['eval/dog/h.jpg', 'train/cat/a.jpg'], 'splits': ['train'],
+      'class_names': ['cat', 'dog']}]
   with open(path, 'w', encoding='utf-8') as file:
     json.dump(values, file)
   lines = inspect(copy)
-  at = lines.index('Duplicates (ingest_report.json): 1')
-  assert lines[at + 1] == '  train/cat/a.jpg = eval/dog/h.jpg'
+  at = lines.index('Duplicates: 1 groups of identical files, 1 redundant '
+                   'copies, 1 with different labels (a labelling error):')
+  assert lines[at + 1] == ('  eval/dog/h.jpg, train/cat/a.jpg (1234 bytes) '
+                           'labelled cat / dog')
 
 
 # --- the pictures ------------------------------------------------------------

@@ -143,18 +143,43 @@ def test_hash_buckets_partition_every_image_once_and_reproducibly(
   assert sorted(first['train'] + first['eval']) == sorted(files)
 
 
-def test_partition_by_sha256_keeps_identical_images_together(
-    make_tree, tmp_path):
+def _copies_per_split(result):
+  return sorted(len([name for name in result[split] if 'copy' in name])
+                for split in ('train', 'eval'))
+
+
+def test_identical_images_share_a_split_by_default(make_tree, tmp_path):
   same = image_factory.png(size=(33, 21))
-  files = {f'c/copy{i}.png': same for i in range(6)}
-  files.update({f'c/other{i}.jpg': image_factory.jpeg(size=(20 + i, 20))
+  files = {f'c{i % 2}/copy{i}.png': same for i in range(6)}
+  files.update({f'c0/other{i}.jpg': image_factory.jpeg(size=(20 + i, 20))
                 for i in range(10)})
-  result = _hash_split_filenames(
-      make_tree(files), str(tmp_path / 'out'),
+  root = make_tree(files)
+
+  by_content = _hash_split_filenames(root, str(tmp_path / 'content'))
+  by_feature = _hash_split_filenames(
+      root, str(tmp_path / 'feature'),
       partition_feature_name='image/key/sha256')
-  copies = [{name for name in result[split] if 'copy' in name}
-            for split in ('train', 'eval')]
-  assert sorted(len(group) for group in copies) == [0, 6]
+  by_path = _hash_split_filenames(
+      root, str(tmp_path / 'path'),
+      config=IngestConfig(split_key='path'))
+
+  assert _copies_per_split(by_content) == [0, 6]
+  assert _copies_per_split(by_feature) == [0, 6]
+  # Keyed on paths, the six copies straddle the splits (fixed paths, so
+  # this is deterministic: the sha256 of each path decides).
+  assert _copies_per_split(by_path) != [0, 6]
+
+
+def test_split_of_an_image_does_not_change_when_files_are_added(
+    make_tree, tmp_path):
+  files = {f'c{i % 3}/img{i:02d}.jpg': image_factory.jpeg(size=(20 + i, 20))
+           for i in range(20)}
+  before = _hash_split_filenames(make_tree(files), str(tmp_path / 'before'))
+  files.update({f'c{i % 3}/new{i:02d}.png': image_factory.png(size=(30, 10 + i))
+                for i in range(15)})
+  after = _hash_split_filenames(make_tree(files), str(tmp_path / 'after'))
+  for split in ('train', 'eval'):
+    assert set(before[split]) <= set(after[split])
 
 
 def test_on_bad_image_fail_names_the_file(make_tree):

@@ -2,12 +2,11 @@
 
 Counts per split and class (read from the Examples, checked against the
 ingest report), image sizes, formats and bytes per image per split, then the
-files the ingest skipped, by reason, and the report's `duplicates` entry when
-it has one (shown as written: its format is the report's, not ours).
+files the ingest skipped, by reason, and the groups of identical files the
+report lists.
 """
 
 import collections
-import json
 import statistics as statistics_math
 from typing import Any, Dict, List, Mapping, Sequence
 
@@ -19,7 +18,6 @@ __all__ = ['summary_lines']
 _REPORT = ingest_report.REPORT_FILE_NAME
 _COMMON_SIZES = 3  # most common sizes listed per split
 _FILES_PER_REASON = 5  # skipped files named per reason
-_DUPLICATE_ITEMS = 10  # entries of `duplicates` shown
 _MAX_LINE = 200
 
 
@@ -42,8 +40,7 @@ def summary_lines(examples_dir: str, report: Mapping[str, Any],
     lines += _split_lines(split, vocabulary,
                           report['examples'].get(split.name, {}))
   lines += _skipped_lines(report.get('skipped', []))
-  if 'duplicates' in report:
-    lines += _duplicates_lines(report['duplicates'])
+  lines += ingest_report.IngestReport.from_dict(dict(report)).duplicate_lines()
   return lines
 
 
@@ -99,32 +96,6 @@ def _skipped_lines(skipped: Sequence[Dict[str, Any]]) -> List[str]:
     lines.append(_cut(f'  {reason}: {shown}' +
                       (f', ... and {more} more' if more > 0 else '')))
   return lines
-
-
-def _duplicates_lines(duplicates: Any) -> List[str]:
-  """The report's `duplicates`, shown as written (a list, a dict or a value)."""
-  title = f'Duplicates ({_REPORT})'
-  if isinstance(duplicates, dict):
-    items = [f'{key}: {_compact(value)}' for key, value in duplicates.items()]
-    lines = [f'{title}: {len(items) or "none"}']
-  elif isinstance(duplicates, list):
-    items = [_compact(item) for item in duplicates]
-    lines = [f'{title}: {len(items) or "none"}']
-  else:
-    return [_cut(f'{title}: {_compact(duplicates)}')]
-  lines += [_cut(f'  {item}') for item in items[:_DUPLICATE_ITEMS]]
-  if len(items) > _DUPLICATE_ITEMS:
-    lines.append(f'  ... and {len(items) - _DUPLICATE_ITEMS} more, listed in '
-                 f'{_REPORT}')
-  return lines
-
-
-def _compact(value: Any) -> str:
-  if isinstance(value, list) and all(isinstance(item, str) for item in value):
-    return ' = '.join(value)
-  if isinstance(value, str):
-    return value
-  return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _counts(pairs) -> str:
