@@ -30,6 +30,9 @@ class ImageExampleGenSpec(standard_component_specs.FileBasedExampleGenSpec):
   PARAMETERS = {
       **standard_component_specs.FileBasedExampleGenSpec.PARAMETERS,
       config_lib.INGEST_CONFIG_KEY: component_spec.ExecutionParameter(type=str),
+      # Filled by the driver at run time, never by the user.
+      config_lib.PREVIOUS_CLASS_NAMES_KEY: component_spec.ExecutionParameter(
+          type=str, optional=True),
   }
 
 

@@ -14,6 +14,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 __all__ = [
     'INGEST_CONFIG_KEY',
+    'PREVIOUS_CLASS_NAMES_KEY',
     'IngestConfig',
     'LABELS_FOLDER',
     'LABELS_NONE',
@@ -29,6 +30,10 @@ __all__ = [
 
 # The execution property of ImageExampleGen that holds IngestConfig as JSON.
 INGEST_CONFIG_KEY = 'ingest_config'
+# The execution property the driver fills with the class vocabulary (a JSON
+# list) of the latest Examples this component published in this pipeline, so
+# that every class keeps its label id across spans.
+PREVIOUS_CLASS_NAMES_KEY = 'previous_class_names'
 
 LABELS_FOLDER = 'folder'
 LABELS_NONE = 'none'

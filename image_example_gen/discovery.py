@@ -40,8 +40,8 @@ from apache_beam.io.filesystems import FileSystems
 from image_example_gen import reasons
 
 __all__ = [
-    'Discovery', 'InputSplit', 'SourceFile', 'discover', 'fingerprint',
-    'walk_pattern'
+    'Discovery', 'InputSplit', 'SourceFile', 'class_vocabulary', 'discover',
+    'fingerprint', 'walk_pattern'
 ]
 
 _WILDCARDS = frozenset('*?[')
@@ -84,11 +84,41 @@ class Discovery:
   class_names: Tuple[str, ...]
 
 
+def class_vocabulary(
+    found: Iterable[str],
+    *,
+    class_names: Optional[Sequence[str]] = None,
+    previous_class_names: Optional[Sequence[str]] = None) -> Tuple[str, ...]:
+  """The class vocabulary: label i is element i.
+
+  - class_names given: exactly it; it must start with previous_class_names.
+  - else, previous_class_names given (a later span): every earlier class
+    keeps its id, even if it has no image now, and classes new in `found`
+    follow, sorted.
+  - else (a first span): the sorted found classes, as Keras orders them.
+
+  Raises:
+    ValueError: class_names contradicts previous_class_names, naming both.
+  """
+  previous = tuple(previous_class_names or ())
+  if class_names:
+    if tuple(class_names[:len(previous)]) != previous:
+      raise ValueError(
+          f'class_names {list(class_names)} contradicts the vocabulary '
+          f'{list(previous)} of the Examples this component published before: '
+          'every class keeps its label id across spans. Start class_names '
+          'with those classes, in that order, or drop class_names.')
+    return tuple(class_names)
+  return previous + tuple(sorted(set(found) - set(previous)))
+
+
 def discover(input_base: str,
              splits: Sequence[InputSplit],
              *,
              labeled: bool = True,
-             class_names: Optional[Sequence[str]] = None) -> Discovery:
+             class_names: Optional[Sequence[str]] = None,
+             previous_class_names: Optional[Sequence[str]] = None
+            ) -> Discovery:
   """Lists every file of every split, with its class and label.
 
   Args:
@@ -96,13 +126,16 @@ def discover(input_base: str,
     splits: The input splits, their patterns relative to input_base.
     labeled: Whether images are labeled by their class folder.
     class_names: An explicit class vocabulary; None infers it.
+    previous_class_names: The vocabulary of the Examples published before
+      (an earlier span): its classes keep their ids (see class_vocabulary).
 
   Returns:
     A Discovery whose files carry labels from the vocabulary.
 
   Raises:
-    ValueError: A pattern matched nothing, or a class folder is missing from
-      an explicit class_names.
+    ValueError: A pattern matched nothing, a class folder is missing from
+      an explicit class_names, or class_names contradicts
+      previous_class_names.
   """
   entries_by_split: Dict[str, List[FoundEntry]] = {}
   for split in splits:
@@ -125,7 +158,8 @@ def discover(input_base: str,
   if labeled:
     found = {name for classes in classes_by_split.values()
              for name in classes if name is not None}
-    vocabulary = tuple(class_names) if class_names else tuple(sorted(found))
+    vocabulary = class_vocabulary(found, class_names=class_names,
+                                  previous_class_names=previous_class_names)
     unknown = sorted(found - set(vocabulary))
     if unknown:
       raise ValueError(

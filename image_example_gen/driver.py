@@ -1,19 +1,33 @@
-"""The ImageExampleGen driver: TFX's span/version logic, recursive fingerprint.
+"""The ImageExampleGen driver: TFX's span/version logic, recursive fingerprint,
+and the label vocabulary of the previous span.
 
 TFX's FileBasedDriver fingerprints what a split pattern's glob matches; for
 `<class>/<image>` folders that is the class folders, whose size and mtime do not
 change when an image inside them does. This driver resolves {SPAN}/{VERSION}
 exactly as TFX does, then fingerprints every file the ingest would read.
+
+It also reads from ML Metadata the class vocabulary of the latest Examples
+this component published in this pipeline and hands it to the executor
+(`previous_class_names`), so that every class keeps its label id from span to
+span: earlier classes keep theirs, new classes are appended.
 """
 
-from typing import Iterable, Optional
+import json
+from typing import Iterable, List, Optional
+
+from ml_metadata.proto import metadata_store_pb2
+from tfx.orchestration.portable import data_types as portable_data_types
+from tfx.proto.orchestration import driver_output_pb2
+from tfx.types import standard_artifacts
 
 from tfx.components.example_gen import driver
 from tfx.components.example_gen import input_processor
 from tfx.proto import example_gen_pb2
 from tfx.proto import range_config_pb2
 
+from image_example_gen import config as config_lib
 from image_example_gen import discovery
+from image_example_gen import ingest_report
 
 __all__ = ['ImageFolderDriver']
 
@@ -39,7 +53,45 @@ class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):
 
 
 class ImageFolderDriver(driver.FileBasedDriver):
-  """FileBasedDriver with a fingerprint over every image file."""
+  """FileBasedDriver with a fingerprint over every image file, and the
+  vocabulary of the previous span."""
+
+  def run(self, execution_info: portable_data_types.ExecutionInfo
+         ) -> driver_output_pb2.DriverOutput:
+    output = super().run(execution_info)
+    previous = self._previous_class_names(execution_info)
+    if previous is not None:
+      output.exec_properties[
+          config_lib.PREVIOUS_CLASS_NAMES_KEY].string_value = json.dumps(previous)
+    return output
+
+  def _previous_class_names(
+      self, execution_info: portable_data_types.ExecutionInfo
+  ) -> Optional[List[str]]:
+    """The vocabulary of the newest live Examples of this pipeline node."""
+    node_context = (f'{execution_info.pipeline_info.id}.'
+                    f'{execution_info.pipeline_node.node_info.id}')
+    with self._mlmd_connection as handle:
+      context = handle.store.get_context_by_type_and_name('node', node_context)
+      if context is None:
+        return None
+      examples_types = [
+          artifact_type.id
+          for artifact_type in handle.store.get_artifact_types()
+          if artifact_type.name == standard_artifacts.Examples.TYPE_NAME
+      ]
+      published = [
+          artifact for artifact in handle.store.get_artifacts_by_context(
+              context.id)
+          if artifact.type_id in examples_types and
+          artifact.state == metadata_store_pb2.Artifact.LIVE and
+          ingest_report.CLASS_NAMES_PROPERTY in artifact.custom_properties
+      ]
+    if not published:
+      return None
+    latest = max(published, key=lambda artifact: artifact.id)
+    return json.loads(latest.custom_properties[
+        ingest_report.CLASS_NAMES_PROPERTY].string_value)
 
   def get_input_processor(
       self,

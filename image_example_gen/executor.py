@@ -77,7 +77,9 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
       input_dict: Unused (ExampleGen has no input artifact).
       output_dict: `examples`: the Examples artifact to fill.
       exec_properties: `input_base`, `input_config`, `output_config` (JSON of
-        example_gen_pb2 protos) and `ingest_config` (IngestConfig JSON).
+        example_gen_pb2 protos), `ingest_config` (IngestConfig JSON) and,
+        from the driver, `previous_class_names` (JSON list: the vocabulary
+        of the Examples published before, whose label ids stay).
 
     Raises:
       ValueError: No usable image in a split, or too many bad files.
@@ -104,7 +106,10 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     input_splits = [discovery.InputSplit(split.name, split.pattern)
                     for split in input_config.splits]
     staging = os.path.join(self._get_tmp_dir(), 'image_example_gen')
-    staged = transform.stage_files(input_base, input_splits, config, staging)
+    previous = exec_properties.get(config_lib.PREVIOUS_CLASS_NAMES_KEY)
+    staged = transform.stage_files(
+        input_base, input_splits, config, staging,
+        previous_class_names=json.loads(previous) if previous else None)
     class_names = staged.class_names
     gzip_level = (config.gzip_level
                   if config.compression == config_lib.COMPRESSION_GZIP else None)

@@ -373,18 +373,22 @@ class StagedFiles:
   progress_dir: str
 
 
-def stage_files(input_base: str,
-                input_splits: Sequence[discovery_lib.InputSplit],
-                config: config_lib.IngestConfig,
-                staging_dir: str) -> StagedFiles:
+def stage_files(
+    input_base: str,
+    input_splits: Sequence[discovery_lib.InputSplit],
+    config: config_lib.IngestConfig,
+    staging_dir: str,
+    previous_class_names: Optional[Sequence[str]] = None) -> StagedFiles:
   """Lists the files of every split and writes them to a manifest.
 
   Runs in the launcher, before the pipeline. The file list is dropped once
   written, so only the manifest holds it while the pipeline runs.
+  `previous_class_names`: the vocabulary of an earlier span, whose ids stay.
   """
   found = discovery_lib.discover(
       input_base, input_splits, labeled=config.labeled,
-      class_names=config.class_names)
+      class_names=config.class_names,
+      previous_class_names=previous_class_names)
   _LOGGER.info('Found %d files in %s; classes: %s', len(found.files),
                input_base, list(found.class_names))
   manifest_path = FileSystems.join(staging_dir, MANIFEST_FILE_NAME)

@@ -414,3 +414,18 @@ def test_walk_pattern_uses_the_local_walker_for_local_paths(tmp_path):
   assert [(e.relative_path, e.is_dir, e.skip_reason) for e in entries] == [
       ('cat', True, None), ('cat/.b.jpg', False, reasons.HIDDEN),
       ('cat/a.jpg', False, None)]
+
+
+def test_class_vocabulary_first_span_later_span_and_explicit():
+  assert discovery.class_vocabulary({'cow', 'ant'}) == ('ant', 'cow')
+  # A later span: earlier ids stay, even for classes gone; new ones appended.
+  assert discovery.class_vocabulary(
+      {'cow', 'bee', 'dog'}, previous_class_names=['ant', 'cow']) == (
+          'ant', 'cow', 'bee', 'dog')
+  assert discovery.class_vocabulary(
+      {'ant'}, class_names=['ant', 'cow', 'emu'],
+      previous_class_names=['ant', 'cow']) == ('ant', 'cow', 'emu')
+  with pytest.raises(ValueError, match=r"class_names \['cow', 'ant'\] "
+                     r"contradicts the vocabulary \['ant', 'cow'\]"):
+    discovery.class_vocabulary({'ant'}, class_names=['cow', 'ant'],
+                               previous_class_names=['ant', 'cow'])
