@@ -97,6 +97,11 @@ class IngestConfig:
       into eval; 'path', its path relative to input_base. Either way an
       image's split does not change when other files are added or removed.
       An output_config `partition_feature_name` overrides both.
+    stratify: Make the hash split per class: each output split receives,
+      of every class of n images, within one image of n times its share of
+      the buckets (see stratify.py). Still deterministic and keyed on the
+      content (identical files share a split), but it takes a first pass
+      over the images, and adding images can move existing ones.
     max_file_bytes: Files larger than this are skipped as `too_large` before
       they are read.
     max_pixels: Images whose header declares more pixels (width * height)
@@ -114,6 +119,7 @@ class IngestConfig:
   compression: str = COMPRESSION_NONE
   validation: str = VALIDATION_DECODE
   split_key: str = SPLIT_KEY_CONTENT
+  stratify: bool = False
   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
   max_pixels: int = DEFAULT_MAX_PIXELS
   gzip_level: int = 3
@@ -148,6 +154,9 @@ class IngestConfig:
         raise ValueError(
             f'Invalid {option}={value!r}; expected a positive integer'
             + (f' of at most {ceiling}.' if ceiling else '.'))
+    if not isinstance(self.stratify, bool):
+      raise ValueError(
+          f'Invalid stratify={self.stratify!r}; expected True or False.')
     if not _is_int(self.gzip_level) or self.gzip_level not in range(4):
       raise ValueError(
           f'Invalid gzip_level={self.gzip_level!r}; expected 0 to 3 (ISA-L '

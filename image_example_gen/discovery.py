@@ -75,6 +75,8 @@ class SourceFile(NamedTuple):
   size: int
   skip_reason: Optional[str] = None
   skip_detail: str = ''
+  # The output split chosen before the ingest (stratified splits), if any.
+  assigned_split: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,6 +28,7 @@ from image_example_gen import config as config_lib
 from image_example_gen import discovery
 from image_example_gen import ingest_report
 from image_example_gen import progress
+from image_example_gen import stratify
 from image_example_gen import tfrecord_sink
 from image_example_gen import transform
 
@@ -107,9 +108,15 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
                     for split in input_config.splits]
     staging = os.path.join(self._get_tmp_dir(), 'image_example_gen')
     previous = exec_properties.get(config_lib.PREVIOUS_CLASS_NAMES_KEY)
-    staged = transform.stage_files(
-        input_base, input_splits, config, staging,
+    found = transform.discover_files(
+        input_base, input_splits, config,
         previous_class_names=json.loads(previous) if previous else None)
+    assigned_splits = None
+    if config.stratify and output_splits.bucket_limits:
+      assigned_splits = self._stratified_splits(found, config, output_splits,
+                                                os.path.join(staging,
+                                                             'stratify'))
+    staged = transform.write_manifest(found, staging, assigned_splits)
     class_names = staged.class_names
     gzip_level = (config.gzip_level
                   if config.compression == config_lib.COMPRESSION_GZIP else None)
@@ -171,6 +178,30 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     # compression of each file from its name (`*.gz` or not).
     examples_utils.set_file_format(examples, 'tfrecords_gzip')
     logging.info('Examples generated.')
+
+  def _stratified_splits(self, found, config: config_lib.IngestConfig,
+                         output_splits: transform.OutputSplits,
+                         staging: str) -> Dict[str, str]:
+    """{relative path: split} per stratify.py, from a first pass that
+    checks every image and takes its content digest (nothing is written)."""
+    staged = transform.write_manifest(found, staging)
+    pipeline = self._make_beam_pipeline()
+    outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
+        staged.batches, config, output_splits)
+    _ = (outputs[transform.DIGESTS_KEY]
+         | 'DigestsToJson' >> beam.MapTuple(
+             lambda digest, image: json.dumps(
+                 [image[3], digest, image[0]], ensure_ascii=False))
+         | 'WriteDigests' >> beam.io.WriteToText(
+             os.path.join(staging, 'digests'), '.jsonl'))
+    logging.info('Stratified splits: reading every image once first.')
+    with progress.ProgressMonitor(staged.progress_dir, staged.total_files,
+                                  staged.total_bytes):
+      pipeline.run().wait_until_finish()
+    images = [tuple(json.loads(line))
+              for line in _read_lines(os.path.join(staging, 'digests*'))]
+    return stratify.stratified_assignment(
+        images, output_splits.names, output_splits.bucket_limits)
 
   @staticmethod
   def _output_splits(output_config: example_gen_pb2.Output,

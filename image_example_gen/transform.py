@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import tempfile
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import uuid
 
 import apache_beam as beam
@@ -39,10 +39,10 @@ from image_example_gen import progress
 from image_example_gen import reasons
 
 __all__ = [
-    'COUNTS_KEY', 'DUPLICATES_KEY', 'SKIPPED_KEY', 'METRICS_NAMESPACE',
-    'BadFileError',
+    'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'SKIPPED_KEY',
+    'METRICS_NAMESPACE', 'BadFileError',
     'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits',
-    'StagedFiles', 'stage_files'
+    'StagedFiles', 'discover_files', 'stage_files', 'write_manifest'
 ]
 
 # Keys of the outputs besides the per-split Examples.
@@ -51,6 +51,9 @@ COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
 # JSON lines, one per group of identical files: sha256, size, files, splits,
 # class_names (see duplicate_group).
 DUPLICATES_KEY = '__duplicates__'
+# (sha256 hex, (relative path, size, output split, class name)) of every
+# ingested image.
+DIGESTS_KEY = '__digests__'
 METRICS_NAMESPACE = 'image_example_gen'
 # The manifest's file name in the staging folder.
 MANIFEST_FILE_NAME = 'files.jsonl'
@@ -104,6 +107,8 @@ class OutputSplits:
              split_key: str = config_lib.SPLIT_KEY_CONTENT) -> str:
     if self.bucket_limits is None:
       return source.input_split
+    if source.assigned_split:
+      return source.assigned_split
     if self.partition_feature_name:
       feature = example.features.feature.get(self.partition_feature_name)
       if feature is None:
@@ -279,6 +284,7 @@ class EncodeImages(beam.PTransform):
         outputs[_INGESTED_TAG] | 'CountPerClass' >> beam.CombinePerKey(sum))
     # Only (digest, path, size, split, class) tuples are grouped: never the
     # image bytes.
+    result[DIGESTS_KEY] = outputs[_DIGEST_TAG]
     result[DUPLICATES_KEY] = (
         outputs[_DIGEST_TAG]
         | 'GroupByContent' >> beam.GroupByKey()
@@ -304,7 +310,12 @@ class ImageFolderToExamples(beam.PTransform):
   Returns (from expand) a dict: each output split name maps to its serialized
   Examples; SKIPPED_KEY to JSON lines describing each skipped file;
   COUNTS_KEY to ((split, class_name), count) pairs; DUPLICATES_KEY to JSON
-  lines describing each group of identical files.
+  lines describing each group of identical files; DIGESTS_KEY to the content
+  digest, path, size, split and class of every ingested image.
+
+  `config.stratify` needs a first pass over the images before the split is
+  chosen: the ImageExampleGen component and the `ingest` command make it;
+  this transform refuses it.
   """
 
   def __init__(self,
@@ -317,6 +328,10 @@ class ImageFolderToExamples(beam.PTransform):
                config: config_lib.IngestConfig = config_lib.IngestConfig(),
                staging_dir: Optional[str] = None):
     super().__init__()
+    if config.stratify:
+      raise ValueError(
+          'stratify=True takes two passes over the images; use the '
+          'ImageExampleGen component or the image-example-gen ingest command.')
     self._input_base = input_base
     self._staging_dir = staging_dir
     self._input_splits = tuple(input_splits)
@@ -385,16 +400,44 @@ def stage_files(
   written, so only the manifest holds it while the pipeline runs.
   `previous_class_names`: the vocabulary of an earlier span, whose ids stay.
   """
+  return write_manifest(
+      discover_files(input_base, input_splits, config, previous_class_names),
+      staging_dir)
+
+
+def discover_files(
+    input_base: str,
+    input_splits: Sequence[discovery_lib.InputSplit],
+    config: config_lib.IngestConfig,
+    previous_class_names: Optional[Sequence[str]] = None
+) -> discovery_lib.Discovery:
+  """The files of every split, with their classes and labels."""
   found = discovery_lib.discover(
       input_base, input_splits, labeled=config.labeled,
       class_names=config.class_names,
       previous_class_names=previous_class_names)
   _LOGGER.info('Found %d files in %s; classes: %s', len(found.files),
                input_base, list(found.class_names))
+  return found
+
+
+def write_manifest(found: discovery_lib.Discovery, staging_dir: str,
+                   assigned_splits: Optional[Dict[str, str]] = None
+                   ) -> StagedFiles:
+  """Writes the files to a manifest in staging_dir.
+
+  `assigned_splits`: {relative path: output split} chosen beforehand
+  (stratified splits); the workers put those files there.
+  """
+  files = found.files
+  if assigned_splits:
+    files = [source._replace(
+        assigned_split=assigned_splits.get(source.relative_path))
+             for source in files]
   manifest_path = FileSystems.join(staging_dir, MANIFEST_FILE_NAME)
-  batches = file_manifest.write_manifest(found.files, manifest_path)
-  return StagedFiles(found.class_names, batches, len(found.files),
-                     sum(max(source.size, 0) for source in found.files),
+  batches = file_manifest.write_manifest(files, manifest_path)
+  return StagedFiles(found.class_names, batches, len(files),
+                     sum(max(source.size, 0) for source in files),
                      progress.progress_dir(manifest_path))
 
 

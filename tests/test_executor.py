@@ -218,3 +218,25 @@ def test_duplicates_are_reported_with_conflicting_labels(make_tree, tmp_path):
           'with different labels (a labelling error):') in lines
   assert ('  cat/photo copy.jpg, cat/photo.jpg, dog/photo.jpg '
           f'({len(photo)} bytes) labelled cat / dog') in lines
+
+
+def test_stratified_splits_keep_every_class_share(make_tree, tmp_path):
+  counts = {'ant': 4, 'bee': 7, 'cow': 19}
+  files = {f'{name}/{i}.png': image_factory.png(size=(10 + i, 8 + index))
+           for index, (name, count) in enumerate(counts.items())
+           for i in range(count)}
+  files['cow/copy.png'] = files['cow/0.png']  # Duplicates share a split.
+  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
+                          IngestConfig(stratify=True))
+  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
+            encoding='utf-8') as file:
+    report = ingest_report.IngestReport.from_json(file.read())
+
+  (group,) = report.duplicates
+  (copies_split,) = group['splits']  # Both copies in one split ...
+  for name, count in counts.items():
+    for split, share in (('train', 2 / 3), ('eval', 1 / 3)):  # The default.
+      distinct = report.examples[split][name] - (
+          name == 'cow' and split == copies_split)  # ... counted once.
+      assert abs(distinct - count * share) < 1, (name, split)
+  assert report.total_examples == len(files)

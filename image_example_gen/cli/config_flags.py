@@ -82,7 +82,10 @@ def _unwrap_optional(annotation: Any) -> Any:
 
 
 def _parser_for(name: str, kind: Any) -> Dict[str, Any]:
-  """argparse `type` and `metavar` for a field of annotation `kind`."""
+  """argparse `type` and `metavar` (or `action`) for a field of annotation
+  `kind`; a bool field is an on/off flag (`--stratify`, `--no-stratify`)."""
+  if kind is bool:
+    return dict(action=argparse.BooleanOptionalAction)
   if kind is int:
     return dict(type=int, metavar='N')
   if kind is float:

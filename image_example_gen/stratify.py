@@ -1,0 +1,52 @@
+"""Stratified hash splits: every class keeps its share in every split.
+
+Plain hash buckets give each split its share of the images only on average: a
+class of 10 images may put 9 of them in train. With `stratify=True`, the
+images of each stratum (a class; for multi-label data, an image's set of
+labels) are ordered by their content key (the sha256 of their bytes) and
+dealt out in that order by their rank, so that each split receives, of every
+stratum of n images, within one image of n times its share of the buckets.
+
+The assignment is deterministic and keyed on the content, as the default
+hash split is: identical files get the same key, are ranked as one image,
+and land in the same split. Unlike the default, it depends on the other
+images of the stratum: adding images can move some existing ones.
+"""
+
+import collections
+from typing import Dict, Hashable, Iterable, Sequence, Tuple
+
+__all__ = ['stratified_assignment']
+
+
+def stratified_assignment(
+    images: Iterable[Tuple[Hashable, str, str]],
+    split_names: Sequence[str],
+    bucket_limits: Sequence[int]) -> Dict[str, str]:
+  """{relative path: output split} of every image.
+
+  Args:
+    images: (stratum, content key, relative path) of every image to assign.
+    split_names: The output splits, in order.
+    bucket_limits: Their cumulative hash buckets (split i holds buckets
+      [bucket_limits[i-1], bucket_limits[i])), as in OutputSplits.
+
+  Returns:
+    Each image's split: in every stratum of n distinct contents, split i gets
+    ceil(limit_i * n / total) - ceil(limit_(i-1) * n / total) of them, within
+    one of n * buckets_i / total.
+  """
+  total = bucket_limits[-1]
+  paths_by_key = collections.defaultdict(lambda: collections.defaultdict(list))
+  for stratum, key, path in images:
+    paths_by_key[stratum][key].append(path)
+  assignment = {}
+  for by_key in paths_by_key.values():
+    keys = sorted(by_key)
+    for rank, key in enumerate(keys):
+      position = rank * total // len(keys)
+      split = next(name for name, limit in zip(split_names, bucket_limits)
+                   if position < limit)
+      for path in by_key[key]:
+        assignment[path] = split
+  return assignment
