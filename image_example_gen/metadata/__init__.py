@@ -3,9 +3,12 @@
 A `metadata.csv` or `metadata.jsonl` (in a split root, at input_base, or
 anywhere when named explicitly) has one row per image:
 
-    file_name,label,photographer,year      {"file_name": "a/1.jpg", "labels": ["cat", "dog"],
-    a/1.jpg,cat,Ann,2019                    "tags": ["indoor", "night"], "score": 0.5}
+    file_name,label,photographer,year
+    a/1.jpg,cat,Ann,2019
     b/2.png,dog,,2021
+
+    {"file_name": "a/1.jpg", "labels": ["cat", "dog"], "tags": ["in", "night"]}
+    {"file_name": "b/2.png", "labels": [], "score": 0.5}
 
 - `file_name` (required): the image's path relative to the metadata file's
   folder. Absolute paths, URIs and paths climbing out with '..' are refused
@@ -14,7 +17,8 @@ anywhere when named explicitly) has one row per image:
 - `label`: one label per image, a class name or an integer class id.
 - `labels`: several labels per image. In JSONL a list (["cat", "dog"]); in CSV
   one cell with the labels separated by '|' (cat|dog). An empty cell, null,
-  [] or a missing key is no label. A file with both `label` and `labels` is
+  "", [] or a missing key is no label; a JSON boolean or float label is an
+  unparsable row. A file with both `label` and `labels` is
   an error. A file's labels are all ids when every one is an integer, else
   all names (see values.py); `resolve_labels` maps them to a vocabulary's ids.
 - Every other column is a feature named after the column, with one type over
@@ -25,10 +29,11 @@ anywhere when named explicitly) has one row per image:
   the feature is absent from that row.
 
 Files are UTF-8 (a byte order mark is allowed). A row that cannot be used is
-left out and reported as a `RowProblem` with a reason (`unparsable_metadata_row`,
-`unsafe_file_name`, `duplicate_metadata_row`): when several rows name the same
-file, none of them is used and each is reported, so no row is silently
-preferred. A file that cannot be used at all raises `MetadataError`.
+left out and reported as a `RowProblem` with a reason
+(`unparsable_metadata_row`, `unsafe_file_name`, `duplicate_metadata_row`).
+When several rows name the same file, none of them is used and each is
+reported, so no row is silently preferred. A file that cannot be used at all
+raises `MetadataError`.
 
 Whether the files named exist, which images have no row, and whether labels
 are in the class vocabulary is for the caller, which has the file list.

@@ -1,10 +1,11 @@
 """Parses a metadata.csv into rows (see the package docstring for the format).
 
 The first line names the columns (names stripped of surrounding spaces); one
-of them is file_name. Cells are stripped of surrounding spaces, and an empty
-cell is a missing value. In the `labels` column a cell holds several labels
-separated by LABELS_SEPARATOR ('|'): 'cat|dog'; an empty cell is no label.
-Blank lines and rows of empty cells (as spreadsheets save them) are skipped.
+of them is file_name. Fields are comma-separated, quoted with '"' when they
+hold a comma, quote or line break (spaces before the quote are allowed).
+Cells are stripped of surrounding spaces, and an empty cell is a missing
+value. In the `labels` column a cell holds several labels separated by
+LABELS_SEPARATOR ('|'): 'cat|dog'; an empty cell is no label. Blank lines and rows of empty cells (as spreadsheets save them) are skipped.
 """
 
 import csv
@@ -27,8 +28,7 @@ class CsvRows:
   """
 
   def __init__(self, lines: Iterable[str], path: str):
-    self._path = path
-    self._reader = csv.reader(lines)
+    self._reader = csv.reader(lines, skipinitialspace=True)
     header = _read_header(self._reader, path)
     self._width = len(header)
     self._file_name_index = header.index(parsed_row.FILE_NAME)

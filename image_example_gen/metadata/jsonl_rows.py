@@ -38,10 +38,12 @@ class JsonlRows:
     self._path = path
     self.label_column: Optional[str] = None
     self._label_line = 0
-    self._columns: Dict[str, None] = {}
+    # Column -> the same string, so that every row's features share it.
+    self._columns: Dict[str, str] = {}
 
   @property
   def feature_columns(self) -> Tuple[str, ...]:
+    """The feature columns met so far, in order of first appearance."""
     return tuple(self._columns)
 
   def __iter__(self) -> Iterator[Union[parsed_row.ParsedRow,
@@ -52,6 +54,11 @@ class JsonlRows:
         continue
       try:
         row = json.loads(text, parse_constant=_refuse_constant)
+      except json.JSONDecodeError as error:
+        yield table.RowProblem(
+            line, '', table.UNPARSABLE_ROW,
+            f'not valid JSON ({error.msg} at column {error.colno})')
+        continue
       except (ValueError, RecursionError) as error:
         yield table.RowProblem(line, '', table.UNPARSABLE_ROW,
                                f'not valid JSON ({error})')
@@ -89,7 +96,7 @@ class JsonlRows:
             f'{self._path}: line {line} has an empty key; name every '
             'column.')
       elif key not in self._columns:
-        self._columns[key] = None
+        self._columns[key] = key
 
   def _row(self, line: int,
            row: Dict[str, Any]) -> Union[parsed_row.ParsedRow,
@@ -107,7 +114,7 @@ class JsonlRows:
       except file_names.BadFileName as error:
         raise _BadRow(error.reason, error.detail) from None
       labels = _labels(row)
-      cells = tuple((key, _values(key, value))
+      cells = tuple((self._columns[key], _values(key, value))
                     for key, value in row.items()
                     if key not in (parsed_row.FILE_NAME, parsed_row.LABEL,
                                    parsed_row.LABELS) and value is not None)

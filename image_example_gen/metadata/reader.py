@@ -10,10 +10,11 @@ FileSystems, imported only then.
 import contextlib
 import os
 import re
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from image_example_gen.metadata import csv_rows
 from image_example_gen.metadata import jsonl_rows
+from image_example_gen.metadata import row_builder
 from image_example_gen.metadata import table
 from image_example_gen.metadata import values
 
@@ -61,14 +62,12 @@ def read_metadata(path: str) -> table.MetadataTable:
   with _open_lines(path) as lines:
     parsed = parser(lines, path)
     column_types, label_ids, repeated = _survey(parsed, codec)
-  label_of = codec.converters[values.INT64] if label_ids else codec.label_name
-  converters = {column: codec.converters[column_type]
-                for column, column_type in column_types.items()}
+  builder = row_builder.RowBuilder(codec, column_types=column_types,
+                                   label_ids=label_ids)
 
   rows: Dict[str, table.MetadataRow] = {}
   problems: List[table.RowProblem] = []
   repeats: Dict[str, List[Tuple[int, str]]] = {name: [] for name in repeated}
-  shared: Dict[Any, Any] = {}  # Equal label tuples and names, stored once.
   with _open_lines(path) as lines:
     for item in parser(lines, path):
       if isinstance(item, table.RowProblem):
@@ -76,14 +75,7 @@ def read_metadata(path: str) -> table.MetadataTable:
       elif item.file_name in repeats:
         repeats[item.file_name].append((item.line, item.written_name))
       else:
-        labels = tuple(_shared(shared, label_of(label))
-                       for label in item.labels)
-        labels = _shared(shared, labels)
-        features = {column: tuple(converters[column](value)
-                                  for value in raw)
-                    for column, raw in item.cells}
-        rows[item.file_name] = table.MetadataRow(item.line, item.file_name,
-                                                 labels, features)
+        rows[item.file_name] = builder.build(item)
   problems.extend(_duplicate_problems(repeats))
   problems.sort(key=lambda problem: problem.line)
   return table.MetadataTable(path, _folder_of(path), parsed.label_column,
@@ -117,10 +109,6 @@ def _survey(parsed, codec: values.ValueCodec
   return column_types, label_ids, repeated
 
 
-def _shared(shared: Dict[Any, Any], value: Any) -> Any:
-  return shared.setdefault(value, value)
-
-
 def _duplicate_problems(
     repeats: Dict[str, List[Tuple[int, str]]]) -> Iterator[table.RowProblem]:
   for name, occurrences in repeats.items():
@@ -150,9 +138,15 @@ def _folder_of(path: str) -> str:
 
 def _is_file(path: str) -> bool:
   if _is_uri(path):
-    from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
-    return FileSystems.exists(path)
+    return _beam_filesystems().exists(path)
   return os.path.isfile(path)
+
+
+def _beam_filesystems():
+  """Beam's FileSystems, imported only for a URI: the launcher stays light."""
+  # pylint: disable=g-import-not-at-top
+  from apache_beam.io.filesystems import FileSystems
+  return FileSystems
 
 
 @contextlib.contextmanager
@@ -160,8 +154,7 @@ def _open_lines(path: str) -> Iterator[Iterator[str]]:
   """The file's lines as text, line endings kept; errors as MetadataError."""
   try:
     if _is_uri(path):
-      from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
-      file = FileSystems.open(path)
+      file = _beam_filesystems().open(path)
     else:
       file = open(path, 'rb')  # pylint: disable=consider-using-with
   except OSError as error:

@@ -76,7 +76,8 @@ class MetadataTable:
 
   Attributes:
     path: The metadata file.
-    folder: Its folder, to which every file_name is relative.
+    folder: Its folder (os.path.dirname of a local path: '' for a bare
+      file name), to which every file_name is relative.
     label_column: 'label', 'labels' or None.
     column_types: Feature column -> 'int64', 'float' or 'bytes', in the
       file's column order (CSV header; JSONL: first appearance).

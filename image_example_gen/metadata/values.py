@@ -78,10 +78,17 @@ def _json_name(value: Any) -> str:
 class ValueCodec:
   """How the values of one file format are typed and converted."""
 
-  def __init__(self, *, kind: Callable[[Any], str], is_label_id: Callable[[Any],
-                                                                          bool],
+  def __init__(self, *, kind: Callable[[Any], str],
+               is_label_id: Callable[[Any], bool],
                converters: Dict[str, Callable[[Any], Any]],
                label_name: Callable[[Any], str]):
+    """Args:
+
+      kind: A raw value -> 'int64', 'float' or 'bytes'.
+      is_label_id: Whether a raw label is an integer id.
+      converters: Column type -> converter of a raw value to that type.
+      label_name: A raw label -> its name, in a file of names.
+    """
     self.kind = kind
     self.is_label_id = is_label_id
     self.converters = converters
