@@ -17,6 +17,7 @@ __all__ = [
     'PREVIOUS_CLASS_NAMES_KEY',
     'IngestConfig',
     'LABELS_FOLDER',
+    'LABELS_METADATA',
     'LABELS_NONE',
     'ON_BAD_SKIP',
     'ON_BAD_FAIL',
@@ -36,6 +37,7 @@ INGEST_CONFIG_KEY = 'ingest_config'
 PREVIOUS_CLASS_NAMES_KEY = 'previous_class_names'
 
 LABELS_FOLDER = 'folder'
+LABELS_METADATA = 'metadata'
 LABELS_NONE = 'none'
 ON_BAD_SKIP = 'skip'
 ON_BAD_FAIL = 'fail'
@@ -51,7 +53,7 @@ DEFAULT_MAX_PIXELS = 178_956_970
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 
 _CHOICES = {
-    'labels': (LABELS_FOLDER, LABELS_NONE),
+    'labels': (LABELS_FOLDER, LABELS_METADATA, LABELS_NONE),
     'on_bad_image': (ON_BAD_SKIP, ON_BAD_FAIL),
     'compression': (COMPRESSION_GZIP, COMPRESSION_NONE),
     'validation': (VALIDATION_STRUCTURE, VALIDATION_DECODE),
@@ -65,11 +67,18 @@ class IngestConfig:
 
   Attributes:
     labels: 'folder' labels each image with its class folder (the first folder
-      below the split root); 'none' ingests unlabeled images, writing no
-      `image/class/*` features.
+      below the split root); 'metadata' takes the `label` or `labels` column
+      of the metadata file (see metadata_file); 'none' ingests unlabeled
+      images, writing no `image/class/*` features. A metadata file, when
+      there is one, adds its other columns as features in every mode.
     class_names: The class vocabulary; label i is class_names[i]. None (the
-      default) uses the sorted class-folder names found across all input
-      splits. A class folder missing from an explicit list is an error.
+      default) uses the sorted class names found across all input splits
+      (class folders, or the metadata's label names). A class missing from an
+      explicit list is an error (for metadata labels, a skipped row).
+    metadata_file: A metadata file (CSV or JSON Lines with a `file_name`
+      column, Hugging Face imagefolder style), relative to input_base or
+      absolute. None (the default) looks for `metadata.csv` or
+      `metadata.jsonl` in each split root, then at input_base.
     on_bad_image: 'skip' counts and reports a bad file and goes on; 'fail'
       stops the run at the first bad file, naming it.
     max_bad_fraction: Fail the run (publishing nothing) when more than this
@@ -114,6 +123,7 @@ class IngestConfig:
   """
   labels: str = LABELS_FOLDER
   class_names: Optional[Tuple[str, ...]] = None
+  metadata_file: Optional[str] = None
   on_bad_image: str = ON_BAD_SKIP
   max_bad_fraction: Optional[float] = None
   compression: str = COMPRESSION_NONE
@@ -154,6 +164,11 @@ class IngestConfig:
         raise ValueError(
             f'Invalid {option}={value!r}; expected a positive integer'
             + (f' of at most {ceiling}.' if ceiling else '.'))
+    if self.metadata_file is not None and (
+        not isinstance(self.metadata_file, str) or not self.metadata_file):
+      raise ValueError(
+          f'Invalid metadata_file={self.metadata_file!r}; expected a path to '
+          'a metadata.csv or metadata.jsonl file, or None to look for one.')
     if not isinstance(self.stratify, bool):
       raise ValueError(
           f'Invalid stratify={self.stratify!r}; expected True or False.')
@@ -164,8 +179,8 @@ class IngestConfig:
 
   @property
   def labeled(self) -> bool:
-    """Whether images are labeled by their class folder."""
-    return self.labels == LABELS_FOLDER
+    """Whether images are labeled (by folder or by metadata)."""
+    return self.labels != LABELS_NONE
 
   @classmethod
   def from_options(cls, **options: Any) -> 'IngestConfig':

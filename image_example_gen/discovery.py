@@ -41,7 +41,7 @@ from image_example_gen import reasons
 
 __all__ = [
     'Discovery', 'InputSplit', 'SourceFile', 'class_vocabulary', 'discover',
-    'fingerprint', 'walk_pattern'
+    'fingerprint', 'split_root', 'walk_pattern'
 ]
 
 _WILDCARDS = frozenset('*?[')
@@ -77,6 +77,20 @@ class SourceFile(NamedTuple):
   skip_detail: str = ''
   # The output split chosen before the ingest (stratified splits), if any.
   assigned_split: Optional[str] = None
+  # Several labels (a metadata `labels` column): ids and names; `label` and
+  # `class_name` are then None.
+  label_ids: Tuple[int, ...] = ()
+  label_names: Tuple[str, ...] = ()
+  # Metadata columns: (name, 'int64' | 'float' | 'bytes', values).
+  features: Tuple[Tuple[str, str, Tuple], ...] = ()
+
+  @property
+  def class_key(self) -> str:
+    """What the report counts the image under: its class, its labels
+    joined by '|' (multi-label), or '' (unlabeled)."""
+    if self.label_names:
+      return '|'.join(self.label_names)
+    return self.class_name or ''
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +98,8 @@ class Discovery:
   """All files found for an ingest, sorted by (input split, relative path)."""
   files: Tuple[SourceFile, ...]
   class_names: Tuple[str, ...]
+  # Several labels per image (a metadata `labels` column).
+  multi_label: bool = False
 
 
 def class_vocabulary(
@@ -223,6 +239,12 @@ def _pattern_components(pattern: str) -> Tuple[str, ...]:
 
 def _has_wildcard(component: str) -> bool:
   return any(char in _WILDCARDS for char in component)
+
+
+def split_root(input_base: str, pattern: str) -> str:
+  """The split root of a pattern: where its classes (and metadata) are."""
+  depth = _split_root_depth(input_base, pattern)
+  return posixpath.join(input_base, *_pattern_components(pattern)[:depth])
 
 
 def _split_root_depth(input_base: str, pattern: str) -> int:

@@ -5,10 +5,14 @@ Beam workers.
 """
 
 import hashlib
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 from image_example_gen import example_proto
 from image_example_gen.image_probe import ImageInfo
+
+# Metadata column types (image_example_gen.metadata's, not imported: workers).
+_INT64 = 'int64'
+_FLOAT = 'float'
 
 __all__ = [
     'ENCODED', 'FORMAT', 'HEIGHT', 'WIDTH', 'CHANNELS', 'FILENAME', 'LABEL',
@@ -27,12 +31,17 @@ CLASS_TEXT = 'image/class/text'
 SHA256 = 'image/key/sha256'
 
 
-def build_example(data: bytes,
-                  info: ImageInfo,
-                  relative_path: str,
-                  *,
-                  label: Optional[int] = None,
-                  class_name: Optional[str] = None) -> example_proto.Example:
+def build_example(
+    data: bytes,
+    info: ImageInfo,
+    relative_path: str,
+    *,
+    label: Optional[int] = None,
+    class_name: Optional[str] = None,
+    label_ids: Sequence[int] = (),
+    label_names: Sequence[str] = (),
+    features: Sequence[Tuple[str, str, Sequence]] = ()
+) -> example_proto.Example:
   """Returns the Example of an image; no class features when label is None.
 
   Args:
@@ -41,6 +50,11 @@ def build_example(data: bytes,
     relative_path: Path relative to input_base, stored as `image/filename`.
     label: Index of the class in the vocabulary, or None for unlabeled data.
     class_name: The class name, stored as `image/class/text` with the label.
+    label_ids: Several labels (multi-label), instead of `label`: an int64
+      list `image/class/label` (possibly empty) ...
+    label_names: ... and the bytes list `image/class/text` of their names.
+    features: Metadata columns, (name, 'int64' | 'float' | 'bytes', values),
+      each stored under its name as a list of that type.
   """
   example = example_proto.Example()
   feature = example.features.feature
@@ -55,4 +69,16 @@ def build_example(data: bytes,
   if label is not None:
     feature[LABEL].int64_list.value.append(label)
     feature[CLASS_TEXT].bytes_list.value.append(class_name.encode('utf-8'))
+  elif label_names or label_ids:
+    feature[LABEL].int64_list.value.extend(label_ids)
+    feature[CLASS_TEXT].bytes_list.value.extend(
+        name.encode('utf-8') for name in label_names)
+  for name, kind, values in features:
+    if kind == _INT64:
+      feature[name].int64_list.value.extend(values)
+    elif kind == _FLOAT:
+      feature[name].float_list.value.extend(values)
+    else:
+      feature[name].bytes_list.value.extend(
+          value.encode('utf-8') for value in values)
   return example

@@ -170,6 +170,8 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         labels_file.write(''.join(f'{name}\n' for name in class_names))
     for key, value in report.custom_properties().items():
       examples.set_int_custom_property(key, value)
+    examples.set_int_custom_property(ingest_report.MULTI_LABEL_PROPERTY,
+                                     int(staged.multi_label))
     examples.set_string_custom_property(ingest_report.CLASS_NAMES_PROPERTY,
                                         json.dumps(list(class_names)))
     examples_utils.set_payload_format(examples,

@@ -37,12 +37,16 @@ _MAX_SIDE = config_lib.DEFAULT_MAX_PIXELS
 _MAX_CHANNELS = 4
 
 
-def image_schema(class_names: Optional[Sequence[str]]) -> schema_pb2.Schema:
+def image_schema(class_names: Optional[Sequence[str]],
+                 *,
+                 multi_label: bool = False) -> schema_pb2.Schema:
   """The schema of ImageExampleGen's Examples.
 
   Args:
     class_names: The label vocabulary (label i is class_names[i]); empty or
       None for an unlabeled ingest, whose Examples have no `image/class/*`.
+    multi_label: Images have any number of labels (0 or more) each: the
+      `image/class/*` features have no fixed shape and may be empty.
 
   Returns:
     A Schema with one feature per Example feature, each present in every
@@ -50,10 +54,12 @@ def image_schema(class_names: Optional[Sequence[str]]) -> schema_pb2.Schema:
   """
   schema = schema_pb2.Schema()
 
-  def add(name: str, feature_type: int) -> schema_pb2.Feature:
+  def add(name: str, feature_type: int, *, one_value: bool = True
+          ) -> schema_pb2.Feature:
     feature = schema.feature.add(name=name, type=feature_type)
-    feature.presence.min_fraction = 1.0
-    feature.shape.dim.add(size=1)
+    if one_value:
+      feature.presence.min_fraction = 1.0
+      feature.shape.dim.add(size=1)
     return feature
 
   add(example_encoder.ENCODED, schema_pb2.BYTES).image_domain.SetInParent()
@@ -68,11 +74,12 @@ def image_schema(class_names: Optional[Sequence[str]]) -> schema_pb2.Schema:
     add(name, schema_pb2.BYTES).string_domain.is_categorical = (
         schema_pb2.StringDomain.CATEGORICAL_NO)
   if class_names:
-    domain = add(example_encoder.LABEL, schema_pb2.INT).int_domain
+    domain = add(example_encoder.LABEL, schema_pb2.INT,
+                 one_value=not multi_label).int_domain
     domain.min, domain.max = 0, len(class_names) - 1
     domain.is_categorical = True
-    add(example_encoder.CLASS_TEXT,
-        schema_pb2.BYTES).string_domain.value.extend(class_names)
+    add(example_encoder.CLASS_TEXT, schema_pb2.BYTES,
+        one_value=not multi_label).string_domain.value.extend(class_names)
   return schema
 
 

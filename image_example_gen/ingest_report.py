@@ -15,7 +15,8 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 from image_example_gen import reasons
 
 __all__ = [
-    'CLASS_NAMES_PROPERTY', 'LABELS_FILE_NAME', 'REPORT_FILE_NAME',
+    'CLASS_NAMES_PROPERTY', 'LABELS_FILE_NAME', 'MULTI_LABEL_PROPERTY',
+    'REPORT_FILE_NAME',
     'IngestReport', 'build_report'
 ]
 
@@ -26,6 +27,8 @@ LABELS_FILE_NAME = 'labels.txt'
 # The Examples artifact's MLMD custom property holding the class vocabulary
 # as a JSON list (label i is element i).
 CLASS_NAMES_PROPERTY = 'class_names'
+# 1 when images have several labels each (a metadata `labels` column), else 0.
+MULTI_LABEL_PROPERTY = 'multi_label'
 # How many skipped files the summary names before "... and N more".
 _SUMMARY_MAX_FILES = 20
 

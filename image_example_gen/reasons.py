@@ -25,5 +25,21 @@ OUTSIDE_ROOT = 'outside_root'
 # With labels='folder': an image directly in a split root, in no class folder.
 NO_CLASS_FOLDER = 'no_class_folder'
 
+# Metadata files (see image_example_gen/metadata): a row that does not parse;
+# a file_name that leaves the metadata file's folder (../, absolute, a URI);
+# several rows for one file (none is used); a row naming a file that is not
+# there; an image that has no row; a label not in an explicit class_names,
+# or, for labels='metadata' with a `label` column, a row without a label.
+UNPARSABLE_METADATA_ROW = 'unparsable_metadata_row'
+UNSAFE_FILE_NAME = 'unsafe_file_name'
+DUPLICATE_METADATA_ROW = 'duplicate_metadata_row'
+METADATA_ROW_WITHOUT_FILE = 'metadata_row_without_file'
+NO_METADATA_ROW = 'no_metadata_row'
+UNKNOWN_LABEL = 'unknown_label'
+NO_LABEL = 'no_label'
+
 ALL_REASONS = (NOT_AN_IMAGE, CORRUPT, UNSUPPORTED_FORMAT, TOO_LARGE,
-               UNREADABLE, HIDDEN, OUTSIDE_ROOT, NO_CLASS_FOLDER)
+               UNREADABLE, HIDDEN, OUTSIDE_ROOT, NO_CLASS_FOLDER,
+               UNPARSABLE_METADATA_ROW, UNSAFE_FILE_NAME,
+               DUPLICATE_METADATA_ROW, METADATA_ROW_WITHOUT_FILE,
+               NO_METADATA_ROW, UNKNOWN_LABEL, NO_LABEL)

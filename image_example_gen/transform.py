@@ -35,6 +35,7 @@ from image_example_gen import discovery as discovery_lib
 from image_example_gen import example_encoder
 from image_example_gen import file_manifest
 from image_example_gen import image_probe
+from image_example_gen import metadata_join
 from image_example_gen import progress
 from image_example_gen import reasons
 
@@ -160,11 +161,11 @@ class _EncodeImagesDoFn(beam.DoFn):
         skipped += 1
         yield self._skip(source, error)
         continue
-      ingested[(split, source.class_name or '')] += 1
+      ingested[(split, source.class_key)] += 1
       yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
       yield beam.pvalue.TaggedOutput(
           _DIGEST_TAG, (digest, (source.relative_path, image_size, split,
-                                 source.class_name or '')))
+                                 source.class_key)))
     for key, count in ingested.items():
       yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))
     self._progress.add(batch.path, files=files, size=size, skipped=skipped)
@@ -190,14 +191,17 @@ class _EncodeImagesDoFn(beam.DoFn):
     info = image_probe.probe_image(
         data, validation=self._config.validation,
         max_pixels=self._config.max_pixels)
-    if source.label is None and self._config.labeled:
+    if (source.label is None and
+        self._config.labels == config_lib.LABELS_FOLDER):
       raise image_probe.BadImageError(
           reasons.NO_CLASS_FOLDER,
           "image directly in the split root; put it in a class folder or set "
           "labels='none'")
     example = example_encoder.build_example(
         data, info, source.relative_path,
-        label=source.label, class_name=source.class_name)
+        label=source.label, class_name=source.class_name,
+        label_ids=source.label_ids, label_names=source.label_names,
+        features=source.features)
     self._examples.inc()
     self._image_bytes.inc(len(data))
     digest = example.features.feature[
@@ -215,7 +219,8 @@ class _EncodeImagesDoFn(beam.DoFn):
     if (self._config.on_bad_image == config_lib.ON_BAD_FAIL and
         reason != reasons.HIDDEN):
       raise BadFileError(
-          f'Bad input file {source.path!r} ({reason}): {detail}. Fix or remove '
+          f'Bad input file {source.path or source.relative_path!r} '
+          f'({reason}): {detail}. Fix or remove '
           "it, or set on_bad_image='skip' to skip and report bad files.")
     record = {
         'relative_path': source.relative_path,
@@ -380,12 +385,14 @@ class StagedFiles:
     total_files: Files in the manifest.
     total_bytes: Their total size.
     progress_dir: Where the workers report their progress (see progress).
+    multi_label: Whether images have several labels each.
   """
   class_names: Tuple[str, ...]
   batches: List[file_manifest.ManifestRange]
   total_files: int
   total_bytes: int
   progress_dir: str
+  multi_label: bool = False
 
 
 def stage_files(
@@ -413,9 +420,12 @@ def discover_files(
 ) -> discovery_lib.Discovery:
   """The files of every split, with their classes and labels."""
   found = discovery_lib.discover(
-      input_base, input_splits, labeled=config.labeled,
+      input_base, input_splits,
+      labeled=config.labels == config_lib.LABELS_FOLDER,
       class_names=config.class_names,
       previous_class_names=previous_class_names)
+  found = metadata_join.apply_metadata(input_base, input_splits, found, config,
+                                       previous_class_names)
   _LOGGER.info('Found %d files in %s; classes: %s', len(found.files),
                input_base, list(found.class_names))
   return found
@@ -438,7 +448,7 @@ def write_manifest(found: discovery_lib.Discovery, staging_dir: str,
   batches = file_manifest.write_manifest(files, manifest_path)
   return StagedFiles(found.class_names, batches, len(files),
                      sum(max(source.size, 0) for source in files),
-                     progress.progress_dir(manifest_path))
+                     progress.progress_dir(manifest_path), found.multi_label)
 
 
 def _default_staging_dir(pipeline: beam.Pipeline) -> str:

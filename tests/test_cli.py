@@ -436,8 +436,9 @@ def test_help_is_fast_and_offers_every_ingest_option(tmp_path):
           'than this fraction of the files found is skipped. None means no '
           'limit. (default: None)') in usage
   assert ('--class-names A,B,... The class vocabulary; label i is '
-          'class_names[i]. None (the default) uses the sorted class-folder '
-          'names found across all input splits.') in usage
+          'class_names[i]. None (the default) uses the sorted class names '
+          'found across all input splits (class folders, or the metadata\'s '
+          'label names).') in usage
   for option in ('labels', 'on_bad_image', 'compression', 'validation'):
     flag = '--' + option.replace('_', '-')
     # pylint: disable-next=protected-access

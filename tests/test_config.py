@@ -11,6 +11,7 @@ from image_example_gen.config import IngestConfig
 EVERY_OPTION_CHANGED = dict(
     labels=config_lib.LABELS_FOLDER,
     class_names=('Gärten', 'cat', 'dog house'),
+    metadata_file='labels/metadata.jsonl',
     on_bad_image=config_lib.ON_BAD_FAIL,
     max_bad_fraction=0.25,
     compression=config_lib.COMPRESSION_GZIP,
@@ -95,6 +96,8 @@ INVALID_OPTIONS = [
     ('gzip_level', dict(gzip_level=4)),  # ISA-L levels are 0 to 3.
     ('gzip_level', dict(gzip_level=-1)),
     ('split_key', dict(split_key='name')),
+    ('metadata_file', dict(metadata_file='')),
+    ('metadata_file', dict(metadata_file=3)),
     ('stratify', dict(stratify='yes')),
     ('class_names', dict(class_names=[])),
     ('class_names', dict(class_names=['cat', ''])),

@@ -67,7 +67,12 @@ class Executor(statistics_gen_executor.Executor):
     if schema is None:
       examples = artifact_utils.get_single_instance(
           input_dict[standard_component_specs.EXAMPLES_KEY])
-      schema = image_schema.image_schema(_class_names(examples))
+      schema = image_schema.image_schema(
+          _class_names(examples),
+          multi_label=bool(examples.has_custom_property(
+              ingest_report.MULTI_LABEL_PROPERTY) and
+                           examples.get_int_custom_property(
+                               ingest_report.MULTI_LABEL_PROPERTY)))
       stats_options.schema = schema
     stats_options.use_sketch_based_topk_uniques = True
     exec_properties = dict(exec_properties)
