@@ -175,3 +175,23 @@ def test_metadata_labels_need_a_metadata_file(make_tree, tmp_path):
   with pytest.raises(ValueError, match=r"labels='metadata', but there is no "
                      r'metadata\.csv or metadata\.jsonl'):
     run_executor(root, str(tmp_path / 'out'), IngestConfig(labels='metadata'))
+
+
+def test_jsonl_bad_rows_and_stratified_multi_label(make_tree, tmp_path):
+  names = [f'{i}.jpg' for i in range(12)]
+  files = _images(names)
+  rows = [json.dumps({'file_name': name,
+                      'labels': ['sky'] if i % 2 else ['sky', 'tree']})
+          for i, name in enumerate(names)]
+  rows.insert(3, '{"file_name": "broken.jpg", "labels": ')  # Line 4.
+  files['metadata.jsonl'] = '\n'.join(rows).encode()
+  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
+                          IngestConfig(labels='metadata', stratify=True))
+
+  report = _report(examples)
+  assert [(entry['relative_path'], entry['reason'])
+          for entry in report.skipped] == [
+              ('metadata.jsonl:4', 'unparsable_metadata_row')]
+  # Stratified on the set of labels: 6 of each set, 2:1 -> 4 and 2 each.
+  assert report.examples == {'train': {'sky': 4, 'sky|tree': 4},
+                             'eval': {'sky': 2, 'sky|tree': 2}}
