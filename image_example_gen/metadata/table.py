@@ -9,21 +9,24 @@ UTF-8, unreadable ...) is a `MetadataError`; a problem with one row is a
 import dataclasses
 from typing import Dict, Optional, Tuple, Union
 
+from image_example_gen import reasons
+
 __all__ = [
     'ALL_ROW_REASONS', 'DUPLICATE_ROW', 'Label', 'MetadataError',
     'MetadataRow', 'MetadataTable', 'RowProblem', 'UNPARSABLE_ROW',
     'UNSAFE_FILE_NAME'
 ]
 
+# The reasons of the rows left out (named once, in image_example_gen.reasons):
 # A row that cannot be read: JSON that does not parse or is not an object, a
 # CSV row with the wrong number of fields, file_name missing or empty, a label
 # that is neither a name nor an integer id, an unsupported JSON value.
-UNPARSABLE_ROW = 'unparsable_metadata_row'
+UNPARSABLE_ROW = reasons.UNPARSABLE_METADATA_ROW
 # A file_name that could leave the metadata file's folder: absolute, a URI, or
 # with '..' climbing above the folder.
-UNSAFE_FILE_NAME = 'unsafe_file_name'
+UNSAFE_FILE_NAME = reasons.UNSAFE_FILE_NAME
 # Every row of a file_name named by more than one row: none of them is used.
-DUPLICATE_ROW = 'duplicate_metadata_row'
+DUPLICATE_ROW = reasons.DUPLICATE_METADATA_ROW
 
 ALL_ROW_REASONS = (UNPARSABLE_ROW, UNSAFE_FILE_NAME, DUPLICATE_ROW)
 
