@@ -21,7 +21,7 @@ CHAIN_ARGS ?= $(ARGS)
 
 install: $(INSTALLED)
 
-$(INSTALLED): setup.py constraints.txt
+$(INSTALLED): setup.py pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --ignore-requires-python -c constraints.txt -e '.[test]'
 	touch $(INSTALLED)

@@ -468,3 +468,23 @@ def test_progress_bar_draws_snapshots():
   assert ' 0/8 files' in drawn and 'time left unknown' in drawn
   assert ' 4/8 files' in drawn
   assert '1.0 MB/s, 2 images/s, 1 skipped, 2 s left' in drawn
+
+
+def test_installed_console_script_ingests_and_inspects(make_tree, tmp_path):
+  """The `image-example-gen` script pip installed (not `python -m`)."""
+  script = os.path.join(os.path.dirname(sys.executable), 'image-example-gen')
+  assert os.path.exists(script), 'install the package: make install'
+  root = make_tree({f'c{i % 2}/{i}.png': image_factory.png(size=(9 + i, 9))
+                    for i in range(6)})
+  out = str(tmp_path / 'examples')
+
+  ingest = subprocess.run([script, 'ingest', root, '--out', out],
+                          capture_output=True, text=True, timeout=300,
+                          env=_ENV)
+  inspect = subprocess.run([script, 'inspect', out], capture_output=True,
+                           text=True, timeout=120, env=_ENV)
+
+  assert ingest.returncode == 0, ingest.stderr[-2000:]
+  assert 'Ingested 6 images' in ingest.stdout
+  assert inspect.returncode == 0, inspect.stderr[-2000:]
+  assert re.search(r'classes: c0 \d+, c1 \d+', inspect.stdout), inspect.stdout

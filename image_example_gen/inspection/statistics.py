@@ -108,7 +108,11 @@ def _add(statistics: SplitStatistics, example, samples_per_class: int,
          thumbnail_size: int, sampled_classes) -> None:
   feature = example.features.feature
   encoded = _first(feature, example_encoder.ENCODED, b'')
-  class_name = _first(feature, example_encoder.CLASS_TEXT, b'').decode('utf-8')
+  # Several labels (multi-label) count as their set, as the report does.
+  class_name = '|'.join(
+      name.decode('utf-8')
+      for name in (feature[example_encoder.CLASS_TEXT].bytes_list.value
+                   if example_encoder.CLASS_TEXT in feature else ()))
   statistics.class_counts[class_name] += 1
   statistics.sizes[(_first(feature, example_encoder.HEIGHT, 0),
                     _first(feature, example_encoder.WIDTH, 0))] += 1
