@@ -177,11 +177,6 @@ class IngestConfig:
           f'Invalid gzip_level={self.gzip_level!r}; expected 0 to 3 (ISA-L '
           'levels).')
 
-  @property
-  def labeled(self) -> bool:
-    """Whether images are labeled (by folder or by metadata)."""
-    return self.labels != LABELS_NONE
-
   @classmethod
   def from_options(cls, **options: Any) -> 'IngestConfig':
     """Builds a config from keyword options, naming any unknown option."""
