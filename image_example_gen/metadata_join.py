@@ -160,12 +160,12 @@ def _vocabulary(tables: List[metadata.MetadataTable],
         "The metadata files mix 'label' and 'labels' columns "
         f'({[table.path for table in tables]}); use one kind.')
   names = metadata.names_in(tables)
-  if names:
+  if names or config.class_names or previous_class_names:
+    # For integer ids (no names), class_names or the earlier vocabulary name
+    # them; either way an explicit list must extend the earlier one.
     vocabulary = discovery_lib.class_vocabulary(
         names, class_names=config.class_names,
         previous_class_names=previous_class_names)
-  elif config.class_names or previous_class_names:
-    vocabulary = tuple(config.class_names or previous_class_names)
   else:  # Integer ids, unnamed: name them by their number.
     largest = max((label for table in tables for row in table.rows.values()
                    for label in row.labels), default=-1)

@@ -10,7 +10,9 @@ import os
 import pytest
 
 from image_example_gen import IngestConfig
+from image_example_gen import discovery
 from image_example_gen import ingest_report
+from image_example_gen import metadata_join
 from executor_runner import run_executor
 import example_reader
 import image_factory
@@ -195,3 +197,22 @@ def test_jsonl_bad_rows_and_stratified_multi_label(make_tree, tmp_path):
   # Stratified on the set of labels: 6 of each set, 2:1 -> 4 and 2 each.
   assert report.examples == {'train': {'sky': 4, 'sky|tree': 4},
                              'eval': {'sky': 2, 'sky|tree': 2}}
+
+
+def test_integer_labels_keep_the_earlier_vocabulary(make_tree):
+  files = _images(['a.jpg', 'b.jpg'])
+  files['metadata.csv'] = b'file_name,label\na.jpg,1\nb.jpg,0\n'
+  root = make_tree(files)
+  splits = [discovery.InputSplit('train', '*')]
+  found = discovery.discover(root, splits, labeled=False)
+
+  joined = metadata_join.apply_metadata(
+      root, splits, found, IngestConfig(labels='metadata'),
+      previous_class_names=['cat', 'dog'])
+  assert joined.class_names == ('cat', 'dog')
+  with pytest.raises(ValueError, match=r"class_names \['dog', 'cat'\] "
+                     r"contradicts the vocabulary \['cat', 'dog'\]"):
+    metadata_join.apply_metadata(
+        root, splits, found,
+        IngestConfig(labels='metadata', class_names=('dog', 'cat')),
+        previous_class_names=['cat', 'dog'])
