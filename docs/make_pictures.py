@@ -2,8 +2,8 @@
 
     .venv/bin/python docs/make_pictures.py      # from the repo root (any cwd works)
 
-Runs ImageExampleGen's executor with default options on `testdata/images`
-into a temporary folder (as `tests/executor_runner.py` does), inspects its
+Runs the ingest engine (`image_example_gen.run_ingest`) with default options
+on `testdata/images` into a temporary folder, inspects its
 train split with `image_example_gen.inspection.inspect(..., out_dir=...)`,
 prints the summary, and copies the two pictures the README shows to docs/:
 `contact_sheet_train.png` and `classes_train.png`.
@@ -17,13 +17,7 @@ import shutil
 import sys
 import tempfile
 
-from tfx.components.example_gen import utils
-from tfx.types import standard_artifacts
-from tfx.types import standard_component_specs
-from tfx.utils import proto_utils
-
-from image_example_gen import Executor
-from image_example_gen import IngestConfig
+from image_example_gen import run_ingest
 from image_example_gen.inspection import inspect
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,27 +27,10 @@ _SPLIT = 'train'
 _PICTURES = (f'contact_sheet_{_SPLIT}.png', f'classes_{_SPLIT}.png')
 
 
-def ingest(input_base: str, output_dir: str) -> str:
-  """Runs Executor.Do with the component's defaults; returns the artifact URI."""
-  input_config = utils.make_default_input_config()
-  examples = standard_artifacts.Examples()
-  examples.uri = output_dir
-  executor = Executor(Executor.Context(
-      tmp_dir=os.path.join(output_dir, '.tmp'), unique_id='1'))
-  executor.Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
-      standard_component_specs.INPUT_BASE_KEY: input_base,
-      standard_component_specs.INPUT_CONFIG_KEY:
-          proto_utils.proto_to_json(input_config),
-      standard_component_specs.OUTPUT_CONFIG_KEY: proto_utils.proto_to_json(
-          utils.make_default_output_config(input_config)),
-      'ingest_config': IngestConfig().to_json(),
-  })
-  return examples.uri
-
-
 def main() -> int:
   with tempfile.TemporaryDirectory() as temp_dir:
-    uri = ingest(_INPUT, os.path.join(temp_dir, 'examples'))
+    uri = os.path.join(temp_dir, 'examples')
+    run_ingest(_INPUT, uri)
     pictures = os.path.join(temp_dir, 'pictures')
     print('\n'.join(inspect(uri, split=_SPLIT, out_dir=pictures)))
     for name in _PICTURES:

@@ -1,7 +1,7 @@
 """Trainer module file: a small Keras 3 CNN over ImageExampleGen's Examples.
 
 TFX's Trainer calls `run_fn`. It reads the `train` and `eval` splits with
-`image_example_gen.dataset.image_dataset` (decode, resize to IMAGE_SIZE, RGB,
+`image_example_gen.readers.dataset.image_dataset` (decode, resize to IMAGE_SIZE, RGB,
 float32 in [0, 255]), trains a few convolution layers for
 `fn_args.train_steps` steps and exports a SavedModel whose `serving_default`
 signature is self-contained:
@@ -13,7 +13,8 @@ signature is self-contained:
                            the order of `probabilities` (label i is column i)
 
 so a client needs neither the label map nor the preprocessing, and TFMA's
-Evaluator can feed it the Examples of the eval split as they are.
+Evaluator can feed it the Examples of the eval split as they are. Serving
+decodes with `readers.decode.decode_and_resize`, the function training uses.
 
 Keras flavour: Keras 3 (`import keras`), what `tf.keras` is in this stack.
 The export is a plain TensorFlow SavedModel (`tf.saved_model.save` with an
@@ -33,16 +34,15 @@ import keras
 import tensorflow as tf
 from tfx import v1 as tfx
 
-from image_example_gen import dataset
+from image_example_gen.core import artifact
+from image_example_gen.readers import dataset
+from image_example_gen.readers import decode
 
 __all__ = [
-    'CLASSES_OUTPUT', 'IMAGE_KEY', 'IMAGE_SIZE', 'LABEL_KEY',
-    'PROBABILITIES_OUTPUT', 'SERVING_INPUT', 'build_model', 'decode_image',
-    'run_fn'
+    'CLASSES_OUTPUT', 'IMAGE_SIZE', 'PROBABILITIES_OUTPUT', 'SERVING_INPUT',
+    'build_model', 'serving_images', 'run_fn'
 ]
 
-IMAGE_KEY = 'image/encoded'
-LABEL_KEY = 'image/class/label'
 # The serving signature's input and outputs.
 SERVING_INPUT = 'examples'
 PROBABILITIES_OUTPUT = 'probabilities'
@@ -57,18 +57,20 @@ STEPS_PER_EPOCH = 25
 SEED = 0
 
 
-def decode_image(encoded: tf.Tensor) -> tf.Tensor:
-  """One image's bytes -> float32 [H, W, 3] in [0, 255], as in training.
+def serving_images(examples: tf.Tensor) -> tf.Tensor:
+  """Serialized Examples [batch] -> float32 [batch, H, W, 3], as in training.
 
-  `image_dataset` decodes the same way: `tf.io.decode_image` with 3 channels
-  (gray -> RGB, alpha dropped) and the first frame of an animated GIF, then a
-  bilinear `tf.image.resize` to IMAGE_SIZE without keeping the aspect ratio.
+  What the serving signature feeds the model: each `image/encoded` through
+  `decode.decode_and_resize`, the function `image_dataset` maps in training.
   """
-  image = tf.io.decode_image(encoded, channels=CHANNELS,
-                             expand_animations=False)
-  image = tf.image.resize(image, IMAGE_SIZE)
-  image.set_shape([IMAGE_SIZE[0], IMAGE_SIZE[1], CHANNELS])
-  return image
+  features = tf.io.parse_example(
+      examples, {artifact.ENCODED: tf.io.FixedLenFeature([], tf.string)})
+  # Images differ in size and format until resized: decode one at a time.
+  return tf.map_fn(
+      lambda encoded: decode.decode_and_resize(encoded, IMAGE_SIZE, CHANNELS),
+      features[artifact.ENCODED],
+      fn_output_signature=tf.TensorSpec(
+          [IMAGE_SIZE[0], IMAGE_SIZE[1], CHANNELS], tf.float32))
 
 
 def build_model(num_classes: int) -> keras.Model:
@@ -94,19 +96,12 @@ def build_model(num_classes: int) -> keras.Model:
 def _serving_signature(model: keras.Model, class_names: Sequence[str]):
   """The `serving_default` function: serialized Examples in, see module doc."""
   names = tf.constant(list(class_names), dtype=tf.string)
-  feature_spec = {IMAGE_KEY: tf.io.FixedLenFeature([], tf.string)}
 
   @tf.function(input_signature=[
       tf.TensorSpec(shape=[None], dtype=tf.string, name=SERVING_INPUT)
   ])
   def serve(examples):
-    features = tf.io.parse_example(examples, feature_spec)
-    # Images differ in size and format until resized: decode one at a time.
-    images = tf.map_fn(
-        decode_image, features[IMAGE_KEY],
-        fn_output_signature=tf.TensorSpec(
-            [IMAGE_SIZE[0], IMAGE_SIZE[1], CHANNELS], tf.float32))
-    probabilities = model(images, training=False)
+    probabilities = model(serving_images(examples), training=False)
     classes = tf.tile(names[tf.newaxis, :], [tf.shape(examples)[0], 1])
     return {PROBABILITIES_OUTPUT: probabilities, CLASSES_OUTPUT: classes}
 

@@ -11,7 +11,8 @@ from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 from tfx.types import artifact_utils
 
-from image_example_gen import ingest_report
+from image_example_gen.core import artifact
+from image_example_gen.core import ingest_report
 
 __all__ = [
     'latest_artifact', 'read_report', 'statistics_example_counts', 'summarize'
@@ -43,7 +44,7 @@ def statistics_example_counts(
   """{split: num_examples} from a StatisticsGen output."""
   counts = {}
   for split in _split_names(statistics):
-    path = os.path.join(statistics.uri, f'Split-{split}', 'FeatureStats.pb')
+    path = os.path.join(artifact.split_dir(statistics.uri, split), 'FeatureStats.pb')
     stats = stats_util.load_stats_binary(path)
     counts[split] = sum(dataset.num_examples for dataset in stats.datasets)
   return counts
@@ -52,7 +53,7 @@ def statistics_example_counts(
 def _anomaly_counts(anomalies: metadata_store_pb2.Artifact) -> Dict[str, int]:
   counts = {}
   for split in _split_names(anomalies):
-    path = os.path.join(anomalies.uri, f'Split-{split}', 'SchemaDiff.pb')
+    path = os.path.join(artifact.split_dir(anomalies.uri, split), 'SchemaDiff.pb')
     proto = anomalies_pb2.Anomalies()
     with fileio.open(path, 'rb') as file:
       proto.ParseFromString(file.read())
@@ -63,9 +64,8 @@ def _anomaly_counts(anomalies: metadata_store_pb2.Artifact) -> Dict[str, int]:
 def read_report(examples: metadata_store_pb2.Artifact
                ) -> Tuple[str, ingest_report.IngestReport]:
   """(path, report) of the ingest report of an Examples artifact."""
-  report_path = os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME)
-  with fileio.open(report_path, 'r') as file:
-    return report_path, ingest_report.IngestReport.from_json(file.read())
+  return (os.path.join(examples.uri, artifact.REPORT_FILE_NAME),
+          artifact.read_report(examples.uri))
 
 
 def summarize(metadata_path: str, pipeline_name: str) -> List[str]:

@@ -37,6 +37,7 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 
 from image_example_gen import ImageExampleGen
+from image_example_gen.core import artifact
 from pipelines import command_line
 from pipelines import data_validation
 from pipelines import train_summary
@@ -46,7 +47,6 @@ _DEFAULT_OUTPUT = os.path.join(command_line.REPO_ROOT, 'out', 'train')
 # The Trainer's module file (run_fn); TFX packages and imports it on its own.
 TRAINER_MODULE_FILE = os.path.join(_HERE, 'image_trainer.py')
 
-LABEL_KEY = 'image/class/label'
 # Must match image_trainer.PROBABILITIES_OUTPUT (not imported: importing the
 # module file would pull Keras into every user of this pipeline definition).
 PREDICTION_KEY = 'probabilities'
@@ -75,7 +75,7 @@ def eval_config(min_accuracy: float) -> tfma.EvalConfig:
           tfma.ModelSpec(
               signature_name='serving_default',
               model_type=tfma.TF_GENERIC,
-              label_key=LABEL_KEY,
+              label_key=artifact.LABEL,
               prediction_key=PREDICTION_KEY)
       ],
       slicing_specs=[overall, per_class],

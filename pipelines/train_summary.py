@@ -21,6 +21,7 @@ import tensorflow_model_analysis as tfma
 from tfx.dsl.io import fileio
 from tfx.orchestration import metadata
 
+from image_example_gen.core import artifact
 from pipelines import run_summary
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
 # and the feature it slices the eval split on for per-class accuracy.
 ACCURACY_METRIC = 'accuracy'
 EXAMPLE_COUNT_METRIC = 'example_count'
-CLASS_SLICE_KEY = 'image/class/text'
+CLASS_SLICE_KEY = artifact.CLASS_TEXT
 
 
 @dataclasses.dataclass(frozen=True)

@@ -172,7 +172,7 @@ def tf_verdict(data: bytes) -> Verdict:
 
 
 def project_verdict(data: bytes, validation: str) -> Verdict:
-  from image_example_gen import image_probe  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core import image_probe  # pylint: disable=g-import-not-at-top
   try:
     info = image_probe.probe_image(data, validation=validation)
   except image_probe.BadImageError as error:

@@ -27,10 +27,10 @@ from tfx import v1 as tfx
 
 from image_example_gen import ImageExampleGen
 from image_example_gen import cli
-from image_example_gen import config as config_lib
-from image_example_gen import ingest_report
+from image_example_gen.core import config as config_lib
+from image_example_gen.core import ingest_report
 from image_example_gen import inspection
-from image_example_gen import progress
+from image_example_gen.beam import progress
 from image_example_gen.cli import config_flags
 from image_example_gen.cli import errors
 from image_example_gen.cli import inspect_command
@@ -252,12 +252,12 @@ def test_describe_takes_the_error_out_of_a_beam_worker_traceback():
       'Traceback (most recent call last):\n'
       '  File "transform.py", line 145, in process\n'
       '    yield self._skip(source, error)\n'
-      'image_example_gen.transform.BadFileError: Bad input file '
+      'image_example_gen.beam.transform.BadFileError: Bad input file '
       "'/data/a.txt' (not_an_image): no signature.\n\n"
       'During handling of the above exception, another exception occurred:\n'
       '\nTraceback (most recent call last):\n'
       '  File "apache_beam/runners/common.py", line 1501, in process\n'
-      'image_example_gen.transform.BadFileError: Bad input file '
+      'image_example_gen.beam.transform.BadFileError: Bad input file '
       "'/data/a.txt' (not_an_image): no signature. [while running "
       "'EncodeImages/ReadAndEncode/ParDo(_EncodeImagesDoFn)']\n")
 

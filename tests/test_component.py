@@ -11,9 +11,9 @@ from tfx.utils import proto_utils
 
 from image_example_gen import ImageExampleGen
 from image_example_gen import IngestConfig
-from image_example_gen import config as config_lib
-from image_example_gen import driver
-from image_example_gen import executor
+from image_example_gen.core import config as config_lib
+from image_example_gen.components import driver
+from image_example_gen.components import executor
 
 
 def _exec_property(component, key):

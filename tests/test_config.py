@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from image_example_gen import config as config_lib
-from image_example_gen.config import IngestConfig
+from image_example_gen.core import config as config_lib
+from image_example_gen.core.config import IngestConfig
 
 EVERY_OPTION_CHANGED = dict(
     labels=config_lib.LABELS_FOLDER,

@@ -20,8 +20,8 @@ import pytest
 from image_example_gen import HashBucketSplit
 from image_example_gen import ImageFolderToExamples
 from image_example_gen import SKIPPED_KEY
-from image_example_gen import config as config_lib
-from image_example_gen.image_probe import strict_policies
+from image_example_gen.core import config as config_lib
+from image_example_gen.core.image_probe import strict_policies
 import differential
 
 _PER_SOURCE = 40

@@ -11,9 +11,20 @@ from typing import Dict, Iterable
 import pytest
 
 import image_factory as factory
-from image_example_gen import discovery
-from image_example_gen import reasons
-from image_example_gen.discovery import InputSplit
+from image_example_gen.core import discovery
+from image_example_gen.core import labeling
+from image_example_gen.core import plan
+from image_example_gen.core.config import IngestConfig
+from image_example_gen.core import reasons
+from image_example_gen.core.discovery import InputSplit
+
+
+def discover(input_base, splits, *, labeled=True, class_names=None):
+  """Lists and labels the files, as the launcher plans an ingest."""
+  return plan.plan_files(
+      input_base, splits,
+      IngestConfig(labels='folder' if labeled else 'none',
+                   class_names=class_names))
 
 ALL = [InputSplit('train', '*')]
 TRAIN_EVAL = [InputSplit('train', 'train/*'), InputSplit('eval', 'eval/*')]
@@ -50,7 +61,7 @@ def skipped(found: discovery.Discovery):
 def test_flat_layout_labels_by_class_folder(tmp_path):
   write_images(tmp_path, ['dog/a.jpg', 'cat/b.jpg', 'cat/c.jpg', 'fox/d.jpg'])
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert found.class_names == ('cat', 'dog', 'fox')
   assert [(s.relative_path, s.class_name, s.label) for s in found.files] == [
@@ -63,7 +74,7 @@ def test_source_files_point_at_the_files_with_their_sizes(tmp_path):
   write_images(tmp_path, ['cat/a.jpg'])
   (tmp_path / 'cat' / 'big.jpg').write_bytes(factory.jpeg(size=(64, 48)))
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert len(found.files) == 2
   for source in found.files:
@@ -76,7 +87,7 @@ def test_nested_sub_folders_belong_to_the_first_folder_below_the_root(tmp_path):
   write_images(tmp_path, ['cat/a.jpg', 'cat/indoor/b.jpg',
                        'cat/indoor/sofa/c.jpg', 'dog/park/d.jpg'])
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert found.class_names == ('cat', 'dog')
   assert {path: s.class_name for path, s in by_path(found).items()} == {
@@ -90,7 +101,7 @@ def test_vocabulary_spans_all_splits_and_labels_agree(tmp_path):
   write_images(tmp_path, ['train/cat/a.jpg', 'train/dog/b.jpg', 'train/fox/c.jpg',
                        'eval/cat/d.jpg', 'eval/fox/e.jpg'])
 
-  found = discovery.discover(str(tmp_path), TRAIN_EVAL)
+  found = discover(str(tmp_path), TRAIN_EVAL)
 
   assert found.class_names == ('cat', 'dog', 'fox')
   labels = {(s.input_split, s.class_name): s.label for s in found.files}
@@ -105,7 +116,7 @@ def test_vocabulary_spans_all_splits_and_labels_agree(tmp_path):
 def test_class_found_only_in_eval_is_in_the_vocabulary(tmp_path):
   write_images(tmp_path, ['train/cat/a.jpg', 'eval/ant/b.jpg', 'eval/cat/c.jpg'])
 
-  found = discovery.discover(str(tmp_path), TRAIN_EVAL)
+  found = discover(str(tmp_path), TRAIN_EVAL)
 
   assert found.class_names == ('ant', 'cat')
   assert by_path(found)['train/cat/a.jpg'].label == 1
@@ -114,7 +125,7 @@ def test_class_found_only_in_eval_is_in_the_vocabulary(tmp_path):
 def test_empty_class_folder_is_in_the_vocabulary(tmp_path):
   write_images(tmp_path, ['cat/a.jpg', 'bird/', 'dog/b.jpg'])
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert found.class_names == ('bird', 'cat', 'dog')
   assert by_path(found)['cat/a.jpg'].label == 1
@@ -125,7 +136,7 @@ def test_file_directly_in_the_split_root_has_no_class(tmp_path):
   # The workers, not discovery, report it as no_class_folder.
   write_images(tmp_path, ['cat/a.jpg', 'stray.jpg'])
 
-  stray = by_path(discovery.discover(str(tmp_path), ALL))['stray.jpg']
+  stray = by_path(discover(str(tmp_path), ALL))['stray.jpg']
 
   assert (stray.class_name, stray.label, stray.skip_reason) == (None, None,
                                                                  None)
@@ -136,7 +147,7 @@ def test_unicode_and_spaces_in_names(tmp_path):
                        'Gärten am See/Ufer mit Bäumen/ufer 02.jpg',
                        '東京 タワー/夜景.jpg'])
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert found.class_names == ('Gärten am See', '東京 タワー')
   assert {p: s.label for p, s in by_path(found).items()} == {
@@ -150,7 +161,7 @@ def test_unicode_and_spaces_in_names(tmp_path):
 def test_unlabeled_files_have_no_class(tmp_path):
   write_images(tmp_path, ['cat/a.jpg', 'dog/b.jpg', 'c.jpg'])
 
-  found = discovery.discover(str(tmp_path), ALL, labeled=False)
+  found = discover(str(tmp_path), ALL, labeled=False)
 
   assert found.class_names == ()
   assert ingested(found) == ['c.jpg', 'cat/a.jpg', 'dog/b.jpg']
@@ -160,7 +171,7 @@ def test_unlabeled_files_have_no_class(tmp_path):
 def test_explicit_class_names_set_the_labels(tmp_path):
   write_images(tmp_path, ['cat/a.jpg', 'dog/b.jpg'])
 
-  found = discovery.discover(str(tmp_path), ALL,
+  found = discover(str(tmp_path), ALL,
                              class_names=['dog', 'cat', 'emu'])
 
   assert found.class_names == ('dog', 'cat', 'emu')
@@ -172,7 +183,7 @@ def test_class_folder_missing_from_explicit_class_names_is_named(tmp_path):
   write_images(tmp_path, ['cat/a.jpg', 'wombat/b.jpg'])
 
   with pytest.raises(ValueError, match='wombat'):
-    discovery.discover(str(tmp_path), ALL, class_names=['cat'])
+    discover(str(tmp_path), ALL, class_names=['cat'])
 
 
 def test_pattern_matching_nothing_is_named(tmp_path):
@@ -180,14 +191,14 @@ def test_pattern_matching_nothing_is_named(tmp_path):
   splits = [InputSplit('train', 'train/*'), InputSplit('test', 'test/*')]
 
   with pytest.raises(ValueError, match=r"'test/\*'"):
-    discovery.discover(str(tmp_path), splits)
+    discover(str(tmp_path), splits)
 
 
 def test_pattern_matching_only_empty_folders_is_an_error(tmp_path):
   write_images(tmp_path, ['cat/', 'dog/'])
 
   with pytest.raises(ValueError, match='matched no files'):
-    discovery.discover(str(tmp_path), ALL)
+    discover(str(tmp_path), ALL)
 
 
 @pytest.mark.parametrize('pattern', ['/etc/*', '../*', 'train/../../*'])
@@ -195,7 +206,7 @@ def test_pattern_must_stay_inside_input_base(tmp_path, pattern):
   write_images(tmp_path, ['cat/a.jpg'])
 
   with pytest.raises(ValueError, match='inside'):
-    discovery.discover(str(tmp_path), [InputSplit('train', pattern)])
+    discover(str(tmp_path), [InputSplit('train', pattern)])
 
 
 # --- Hidden entries -------------------------------------------------------------------
@@ -206,7 +217,7 @@ def test_hidden_files_and_folders_are_reported_and_hidden_folders_not_walked(
   write_images(tmp_path, ['cat/a.jpg', 'cat/.DS_Store', 'cat/.b.jpg',
                        'cat/.ipynb_checkpoints/c.jpg', '.cache/cat/d.jpg'])
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert ingested(found) == ['cat/a.jpg']
   assert skipped(found) == {
@@ -219,7 +230,7 @@ def test_hidden_files_and_folders_are_reported_and_hidden_folders_not_walked(
 def test_hidden_folder_is_reported_as_a_folder_not_walked(tmp_path):
   write_images(tmp_path, ['cat/a.jpg', 'cat/.thumbs/t.jpg'])
 
-  hidden = by_path(discovery.discover(str(tmp_path), ALL))['cat/.thumbs']
+  hidden = by_path(discover(str(tmp_path), ALL))['cat/.thumbs']
 
   assert 'folder' in hidden.skip_detail
   assert hidden.class_name is None and hidden.label is None
@@ -241,7 +252,7 @@ def test_symlink_to_a_file_inside_input_base_is_ingested(tree_with_outside):
   base, _ = tree_with_outside
   (base / 'dog' / 'alias.jpg').symlink_to('../cat/a.jpg')
 
-  found = discovery.discover(str(base), ALL)
+  found = discover(str(base), ALL)
 
   alias = by_path(found)['dog/alias.jpg']
   assert alias.skip_reason is None
@@ -253,7 +264,7 @@ def test_symlinked_folder_inside_input_base_is_walked(tree_with_outside):
   base, _ = tree_with_outside
   (base / 'kitten').symlink_to('cat', target_is_directory=True)
 
-  found = discovery.discover(str(base), ALL)
+  found = discover(str(base), ALL)
 
   assert 'kitten/a.jpg' in ingested(found)
   assert found.class_names == ('cat', 'dog', 'kitten')
@@ -266,7 +277,7 @@ def test_symlinks_to_outside_input_base_are_reported_not_followed(
   (base / 'cat' / 'leak_folder').symlink_to(outside, target_is_directory=True)
   (base / 'elsewhere').symlink_to(outside, target_is_directory=True)
 
-  found = discovery.discover(str(base), ALL)
+  found = discover(str(base), ALL)
 
   assert skipped(found) == {'cat/leak.jpg': reasons.OUTSIDE_ROOT,
                             'cat/leak_folder': reasons.OUTSIDE_ROOT,
@@ -283,7 +294,7 @@ def test_symlinked_class_folder_outside_is_reported_under_a_split_root(
   write_images(base, ['train/cat/c.jpg'])
   (base / 'train' / 'elsewhere').symlink_to(outside, target_is_directory=True)
 
-  found = discovery.discover(str(base), [InputSplit('train', 'train/*')])
+  found = discover(str(base), [InputSplit('train', 'train/*')])
 
   assert skipped(found) == {'train/elsewhere': reasons.OUTSIDE_ROOT}
   assert ingested(found) == ['train/cat/c.jpg']
@@ -293,7 +304,7 @@ def test_link_to_its_own_folder_is_a_reported_loop(tmp_path):
   write_images(tmp_path, ['cat/a.jpg'])
   (tmp_path / 'cat' / 'again').symlink_to('.', target_is_directory=True)
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert skipped(found) == {'cat/again': reasons.OUTSIDE_ROOT}
   assert ingested(found) == ['cat/a.jpg']
@@ -305,7 +316,7 @@ def test_link_to_input_base_is_a_reported_loop(tmp_path):
   write_images(tmp_path, ['cat/a.jpg', 'dog/b.jpg'])
   (tmp_path / 'cat' / 'up').symlink_to('..', target_is_directory=True)
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert ingested(found) == ['cat/a.jpg', 'dog/b.jpg']
   assert skipped(found) == {'cat/up': reasons.OUTSIDE_ROOT}
@@ -315,7 +326,7 @@ def test_dangling_link_is_unreadable(tmp_path):
   write_images(tmp_path, ['cat/a.jpg'])
   (tmp_path / 'cat' / 'gone.jpg').symlink_to('deleted.jpg')
 
-  found = discovery.discover(str(tmp_path), ALL)
+  found = discover(str(tmp_path), ALL)
 
   assert skipped(found) == {'cat/gone.jpg': reasons.UNREADABLE}
   assert ingested(found) == ['cat/a.jpg']
@@ -417,15 +428,15 @@ def test_walk_pattern_uses_the_local_walker_for_local_paths(tmp_path):
 
 
 def test_class_vocabulary_first_span_later_span_and_explicit():
-  assert discovery.class_vocabulary({'cow', 'ant'}) == ('ant', 'cow')
+  assert labeling.class_vocabulary({'cow', 'ant'}) == ('ant', 'cow')
   # A later span: earlier ids stay, even for classes gone; new ones appended.
-  assert discovery.class_vocabulary(
+  assert labeling.class_vocabulary(
       {'cow', 'bee', 'dog'}, previous_class_names=['ant', 'cow']) == (
           'ant', 'cow', 'bee', 'dog')
-  assert discovery.class_vocabulary(
+  assert labeling.class_vocabulary(
       {'ant'}, class_names=['ant', 'cow', 'emu'],
       previous_class_names=['ant', 'cow']) == ('ant', 'cow', 'emu')
   with pytest.raises(ValueError, match=r"class_names \['cow', 'ant'\] "
                      r"contradicts the vocabulary \['ant', 'cow'\]"):
-    discovery.class_vocabulary({'ant'}, class_names=['cow', 'ant'],
+    labeling.class_vocabulary({'ant'}, class_names=['cow', 'ant'],
                                previous_class_names=['ant', 'cow'])

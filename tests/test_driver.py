@@ -8,7 +8,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
-from image_example_gen import driver
+from image_example_gen.components import driver
 import image_factory
 
 

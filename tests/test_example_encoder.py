@@ -14,9 +14,10 @@ from google.protobuf import text_encoding
 from google.protobuf import text_format
 
 import image_factory as factory
-from image_example_gen import example_encoder
-from image_example_gen import example_proto
-from image_example_gen.image_probe import ImageInfo
+from image_example_gen.core import artifact
+from image_example_gen.core import example_encoder
+from image_example_gen.core import example_proto
+from image_example_gen.core.image_probe import ImageInfo
 
 # Built by image_factory.png('RGBA', size=(40, 30)): 40 wide, 30 high, RGBA.
 RGBA_PNG_INFO = ImageInfo(format='png', height=30, width=40, channels=4)
@@ -112,11 +113,11 @@ def test_unlabeled_example_is_exactly_the_documented_proto(png_bytes):
 
 
 def test_key_constants_are_the_documented_keys():
-  assert (example_encoder.ENCODED, example_encoder.FORMAT,
-          example_encoder.HEIGHT, example_encoder.WIDTH,
-          example_encoder.CHANNELS, example_encoder.FILENAME,
-          example_encoder.LABEL, example_encoder.CLASS_TEXT,
-          example_encoder.SHA256) == (
+  assert (artifact.ENCODED, artifact.FORMAT,
+          artifact.HEIGHT, artifact.WIDTH,
+          artifact.CHANNELS, artifact.FILENAME,
+          artifact.LABEL, artifact.CLASS_TEXT,
+          artifact.SHA256) == (
               'image/encoded', 'image/format', 'image/height', 'image/width',
               'image/channels', 'image/filename', 'image/class/label',
               'image/class/text', 'image/key/sha256')

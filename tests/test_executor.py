@@ -8,14 +8,11 @@ import os
 import pytest
 import tensorflow as tf
 from tfx.proto import example_gen_pb2
-from tfx.types import standard_component_specs
-from tfx.utils import proto_utils
 
-from image_example_gen import Executor
 from image_example_gen import IngestConfig
-from image_example_gen import ingest_report
+from image_example_gen.core import ingest_report
 from image_example_gen import read_class_names
-from executor_runner import run_executor
+from ingest_runner import ingest_folder
 import example_reader
 import image_factory
 
@@ -44,7 +41,7 @@ def presplit_files_fixture():
 def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
                                                  presplit_files):
   root = make_tree(presplit_files)
-  examples = run_executor(root, str(tmp_path / 'out'),
+  examples = ingest_folder(root, str(tmp_path / 'out'),
                            input_config=_presplit_config())
 
   assert sorted(glob.glob(os.path.join(examples.uri, 'Split-*'))) == [
@@ -79,7 +76,7 @@ def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
 def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
                                                 presplit_files):
   root = make_tree(presplit_files)
-  examples = run_executor(root, str(tmp_path / 'out'),
+  examples = ingest_folder(root, str(tmp_path / 'out'),
                            input_config=_presplit_config())
   with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
             encoding='utf-8') as file:
@@ -105,7 +102,7 @@ def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
 def test_gzip_output_is_gzip_tfrecords(make_tree, tmp_path):
   files = {f'c{i % 2}/{i}.png': image_factory.png(size=(9 + i, 9))
            for i in range(6)}
-  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
+  examples = ingest_folder(make_tree(files), str(tmp_path / 'out'),
                            IngestConfig(compression='gzip'))
   shards = glob.glob(os.path.join(examples.uri, 'Split-*', '*'))
   assert shards and all(path.endswith('.gz') for path in shards)
@@ -125,7 +122,7 @@ def test_report_names_the_strict_policy_of_a_skip(make_tree, tmp_path):
       'c/palette.bmp': image_factory.bmp('P'),
       'c/cut.jpg': image_factory.jpeg()[:-2],
   })
-  examples = run_executor(root, str(tmp_path / 'out'))
+  examples = ingest_folder(root, str(tmp_path / 'out'))
   with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
             encoding='utf-8') as file:
     skipped = json.load(file)['skipped']
@@ -143,7 +140,7 @@ def test_max_bad_fraction_fails_and_publishes_nothing(make_tree, tmp_path):
   })
   output_dir = str(tmp_path / 'out')
   with pytest.raises(ValueError, match=r'2 of 3 files are bad.*max_bad_fraction'):
-    run_executor(root, output_dir, IngestConfig(max_bad_fraction=0.5))
+    ingest_folder(root, output_dir, IngestConfig(max_bad_fraction=0.5))
   assert not glob.glob(os.path.join(output_dir, 'Split-*', '*'))
 
 
@@ -154,32 +151,7 @@ def test_split_with_no_usable_image_is_an_error_naming_its_pattern(
       'eval/c/notes.txt': b'only text here',
   })
   with pytest.raises(ValueError, match=r"'eval/\*' of split 'eval'"):
-    run_executor(root, str(tmp_path / 'out'), input_config=_presplit_config())
-
-
-def test_base_class_generate_examples_by_beam_uses_our_transform(
-    make_tree, tmp_path):
-  import apache_beam as beam  # pylint: disable=g-import-not-at-top
-  from apache_beam.testing.util import assert_that, equal_to  # pylint: disable=g-import-not-at-top,g-multiple-import
-  root = make_tree({'c/a.jpg': image_factory.jpeg(),
-                    'd/b.png': image_factory.png()})
-  input_config = example_gen_pb2.Input(
-      splits=[example_gen_pb2.Input.Split(name='all', pattern='*')])
-  output_config = example_gen_pb2.Output()
-  exec_properties = {
-      standard_component_specs.INPUT_BASE_KEY: root,
-      standard_component_specs.INPUT_CONFIG_KEY:
-          proto_utils.proto_to_json(input_config),
-      standard_component_specs.OUTPUT_CONFIG_KEY:
-          proto_utils.proto_to_json(output_config),
-      'ingest_config': IngestConfig().to_json(),
-  }
-  with beam.Pipeline() as pipeline:
-    splits = Executor().GenerateExamplesByBeam(pipeline, exec_properties)
-    assert_that(
-        splits['all'] | beam.Map(lambda record: example_reader.feature_value(
-            example_reader.parse(record), 'image/filename')),
-        equal_to([b'c/a.jpg', b'd/b.png']))
+    ingest_folder(root, str(tmp_path / 'out'), input_config=_presplit_config())
 
 
 def test_duplicates_are_reported_with_conflicting_labels(make_tree, tmp_path):
@@ -193,7 +165,7 @@ def test_duplicates_are_reported_with_conflicting_labels(make_tree, tmp_path):
       'dog/drawing (1).png': drawing,
       'dog/unique.bmp': image_factory.bmp(size=(9, 9)),
   })
-  examples = run_executor(root, str(tmp_path / 'out'))
+  examples = ingest_folder(root, str(tmp_path / 'out'))
   with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
             encoding='utf-8') as file:
     report = ingest_report.IngestReport.from_json(file.read())
@@ -226,7 +198,7 @@ def test_stratified_splits_keep_every_class_share(make_tree, tmp_path):
            for index, (name, count) in enumerate(counts.items())
            for i in range(count)}
   files['cow/copy.png'] = files['cow/0.png']  # Duplicates share a split.
-  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
+  examples = ingest_folder(make_tree(files), str(tmp_path / 'out'),
                           IngestConfig(stratify=True))
   with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
             encoding='utf-8') as file:

@@ -9,12 +9,13 @@ import pytest
 import tensorflow as tf
 from tfx.proto import example_gen_pb2
 
-from image_example_gen import example_encoder
-from image_example_gen import ingest_report
-from image_example_gen.dataset import image_dataset
-from image_example_gen.dataset import read_class_names
-from image_example_gen.image_probe import probe_image
-from executor_runner import run_executor
+from image_example_gen.core import artifact
+from image_example_gen.core import example_encoder
+from image_example_gen.core import ingest_report
+from image_example_gen.readers.dataset import image_dataset
+from image_example_gen.readers.dataset import read_class_names
+from image_example_gen.core.image_probe import probe_image
+from ingest_runner import ingest_folder
 import image_factory
 
 
@@ -45,8 +46,8 @@ def _example(data: bytes, labels=None) -> bytes:
   if labels is not None:
     labels = [labels] if isinstance(labels, int) else labels
     feature = example.features.feature
-    feature[example_encoder.LABEL].int64_list.value.extend(labels)
-    feature[example_encoder.CLASS_TEXT].bytes_list.value.append(b'x')
+    feature[artifact.LABEL].int64_list.value.extend(labels)
+    feature[artifact.CLASS_TEXT].bytes_list.value.append(b'x')
   return example.SerializeToString()
 
 
@@ -297,7 +298,7 @@ def test_reads_an_artifact_written_by_the_executor(make_tree, tmp_path):
            'eval/ant/a2.gif': image_factory.animated_gif(size=(50, 70)),
            'eval/bee/b2.bmp': image_factory.bmp(size=(64, 64)),
            'eval/cow/c1.jpg': image_factory.jpeg('L', size=(90, 30))}
-  examples = run_executor(
+  examples = ingest_folder(
       make_tree(files), str(tmp_path / 'out'),
       input_config=example_gen_pb2.Input(splits=[
           example_gen_pb2.Input.Split(name='train', pattern='train/*'),

@@ -22,12 +22,12 @@ import tensorflow as tf
 from PIL import Image
 
 import image_factory as factory
-from image_example_gen import config as config_lib
-from image_example_gen import reasons
-from image_example_gen.image_probe import BadImageError
-from image_example_gen.image_probe import ImageInfo
-from image_example_gen.image_probe import probe_image
-from image_example_gen.image_probe import strict_policies
+from image_example_gen.core import config as config_lib
+from image_example_gen.core import reasons
+from image_example_gen.core.image_probe import BadImageError
+from image_example_gen.core.image_probe import ImageInfo
+from image_example_gen.core.image_probe import probe_image
+from image_example_gen.core.image_probe import strict_policies
 
 TESTDATA = pathlib.Path(__file__).resolve().parent.parent / 'testdata'
 STRUCTURE = config_lib.VALIDATION_STRUCTURE
@@ -370,7 +370,7 @@ def gif_bomb() -> bytes:
 
 _PROBE_IN_FRESH_PROCESS = """
 import resource, sys
-from image_example_gen import image_probe
+from image_example_gen.core import image_probe
 data = sys.stdin.buffer.read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:

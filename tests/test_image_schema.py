@@ -5,8 +5,8 @@ import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from image_example_gen import image_schema
-from image_example_gen.statistics_gen import domain_stats
+from image_example_gen.components import image_schema
+from image_example_gen.components.statistics_gen import domain_stats
 
 _IMAGE_FEATURES = [
     'image/encoded', 'image/format', 'image/height', 'image/width',

@@ -18,8 +18,8 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts
 
 from image_example_gen import IngestConfig
-from image_example_gen import example_encoder
-from image_example_gen import image_probe
+from image_example_gen.core import example_encoder
+from image_example_gen.core import image_probe
 from image_example_gen.inspection import charts
 from image_example_gen.inspection import contact_sheet
 from image_example_gen.inspection import find_examples
@@ -32,7 +32,7 @@ from image_example_gen.inspection import statistics
 from image_example_gen.inspection import thumbnails
 from image_example_gen.inspection.inspector import collect
 from conftest import write_tree
-from executor_runner import run_executor
+from ingest_runner import ingest_folder
 import image_factory
 
 _VOCABULARY = ['cat', 'dog', 'owl']
@@ -86,7 +86,7 @@ def artifact_fixture(tmp_path_factory, files):
       example_gen_pb2.Input.Split(name='eval', pattern='eval/*'),
   ])
   out = str(tmp_path_factory.mktemp('artifact') / 'examples')
-  run_executor(root, out, IngestConfig(compression='gzip'),
+  ingest_folder(root, out, IngestConfig(compression='gzip'),
                input_config=input_config)
   return out
 

@@ -16,9 +16,9 @@ import tensorflow as tf
 from tfx.proto import example_gen_pb2
 
 from image_example_gen import IngestConfig
-from image_example_gen import ingest_report
+from image_example_gen.core import ingest_report
 from conftest import write_tree
-from executor_runner import run_executor
+from ingest_runner import ingest_folder
 import example_reader
 import image_factory
 
@@ -95,7 +95,7 @@ def _make_messy_folder(tmp_path):
 
 
 def _ingest(root, output_dir, beam_pipeline_args=None):
-  examples = run_executor(root, output_dir, IngestConfig(max_file_bytes=10_000),
+  examples = ingest_folder(root, output_dir, IngestConfig(max_file_bytes=10_000),
                           beam_pipeline_args=beam_pipeline_args)
   written = {}
   for split in ('train', 'eval'):
@@ -160,7 +160,7 @@ def test_failed_gate_leaves_no_split_files(tmp_path):
   root, _, _ = _make_messy_folder(tmp_path)
   output_dir = str(tmp_path / 'out')
   with pytest.raises(ValueError, match='max_bad_fraction=0.1'):
-    run_executor(root, output_dir, IngestConfig(max_bad_fraction=0.1))
+    ingest_folder(root, output_dir, IngestConfig(max_bad_fraction=0.1))
   assert not glob.glob(os.path.join(output_dir, 'Split-*'))
 
 
@@ -173,6 +173,6 @@ def test_on_bad_image_fail_leaves_no_split_files(tmp_path):
   input_config = example_gen_pb2.Input(
       splits=[example_gen_pb2.Input.Split(name='all', pattern='*')])
   with pytest.raises(Exception, match=r"broken\.png' \(corrupt\)"):
-    run_executor(root, output_dir, IngestConfig(on_bad_image='fail'),
+    ingest_folder(root, output_dir, IngestConfig(on_bad_image='fail'),
                  input_config, example_gen_pb2.Output())
   assert not glob.glob(os.path.join(output_dir, 'Split-*'))

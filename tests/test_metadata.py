@@ -7,10 +7,10 @@ import pickle
 
 import pytest
 
-from image_example_gen import metadata
-from image_example_gen.metadata import MetadataError
-from image_example_gen.metadata import reader
-from image_example_gen.metadata import row_builder
+from image_example_gen.core import metadata
+from image_example_gen.core.metadata import MetadataError
+from image_example_gen.core.metadata import reader
+from image_example_gen.core.metadata import row_builder
 
 
 def write(tmp_path, name: str, content) -> str:

@@ -10,10 +10,10 @@ import os
 import pytest
 
 from image_example_gen import IngestConfig
-from image_example_gen import discovery
-from image_example_gen import ingest_report
-from image_example_gen import metadata_join
-from executor_runner import run_executor
+from image_example_gen.core import discovery
+from image_example_gen.core import ingest_report
+from image_example_gen.core import labeling
+from ingest_runner import ingest_folder
 import example_reader
 import image_factory
 
@@ -54,7 +54,7 @@ def test_csv_labels_and_typed_columns(make_tree, tmp_path):
       'b.jpg,cat,2020,1,\n'
       'c.jpg,dog,,2.25,Bo\n'
       'sub/d.jpg,emu,2021,3,Cy\n').encode()
-  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
+  examples = ingest_folder(make_tree(files), str(tmp_path / 'out'),
                           IngestConfig(labels='metadata'))
 
   written = _examples(examples)
@@ -79,7 +79,7 @@ def test_jsonl_multi_label(make_tree, tmp_path):
       {'file_name': 'b.jpg', 'labels': []},
       {'file_name': 'c.jpg', 'labels': ['tree']},
   ]).encode()
-  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
+  examples = ingest_folder(make_tree(files), str(tmp_path / 'out'),
                           IngestConfig(labels='metadata'))
 
   written = _examples(examples)
@@ -101,7 +101,7 @@ def test_folder_labels_with_metadata_columns(make_tree, tmp_path):
            for index, (name, image) in enumerate(
                zip(['cat', 'dog'], _images(['x', 'y']).values()))}
   files['metadata.csv'] = b'file_name,photographer\ncat/0.jpg,Ann\ndog/1.jpg,Bo\n'
-  examples = run_executor(make_tree(files), str(tmp_path / 'out'))
+  examples = ingest_folder(make_tree(files), str(tmp_path / 'out'))
   written = _examples(examples)
   assert _values(written['cat/0.jpg'], 'image/class/text') == [b'cat']
   assert _values(written['dog/1.jpg'], 'photographer') == [b'Bo']
@@ -110,7 +110,7 @@ def test_folder_labels_with_metadata_columns(make_tree, tmp_path):
 def test_integer_labels_named_by_class_names(make_tree, tmp_path):
   files = _images(['a.jpg', 'b.jpg'])
   files['metadata.csv'] = b'file_name,label\na.jpg,1\nb.jpg,0\n'
-  examples = run_executor(
+  examples = ingest_folder(
       make_tree(files), str(tmp_path / 'out'),
       IngestConfig(labels='metadata', class_names=('cat', 'dog')))
   written = _examples(examples)
@@ -138,7 +138,7 @@ def _bad_rows_tree(make_tree):
 
 
 def test_every_bad_row_is_reported_with_its_reason(make_tree, tmp_path):
-  examples = run_executor(
+  examples = ingest_folder(
       _bad_rows_tree(make_tree), str(tmp_path / 'out'),
       IngestConfig(labels='metadata', class_names=('cat', 'dog')))
 
@@ -165,10 +165,10 @@ def test_bad_rows_count_for_the_gates(make_tree, tmp_path):
                      r'no_metadata_row|metadata_row_without_file|'
                      r'duplicate_metadata_row|unsafe_file_name|'
                      r'unparsable_metadata_row)\)'):
-    run_executor(root, str(tmp_path / 'fail'),
+    ingest_folder(root, str(tmp_path / 'fail'),
                  IngestConfig(on_bad_image='fail', **config))
   with pytest.raises(ValueError, match=r'8 of 9 files are bad'):
-    run_executor(root, str(tmp_path / 'gate'),
+    ingest_folder(root, str(tmp_path / 'gate'),
                  IngestConfig(max_bad_fraction=0.5, **config))
 
 
@@ -176,7 +176,7 @@ def test_metadata_labels_need_a_metadata_file(make_tree, tmp_path):
   root = make_tree(_images(['a.jpg']))
   with pytest.raises(ValueError, match=r"labels='metadata', but there is no "
                      r'metadata\.csv or metadata\.jsonl'):
-    run_executor(root, str(tmp_path / 'out'), IngestConfig(labels='metadata'))
+    ingest_folder(root, str(tmp_path / 'out'), IngestConfig(labels='metadata'))
 
 
 def test_jsonl_bad_rows_and_stratified_multi_label(make_tree, tmp_path):
@@ -187,7 +187,7 @@ def test_jsonl_bad_rows_and_stratified_multi_label(make_tree, tmp_path):
           for i, name in enumerate(names)]
   rows.insert(3, '{"file_name": "broken.jpg", "labels": ')  # Line 4.
   files['metadata.jsonl'] = '\n'.join(rows).encode()
-  examples = run_executor(make_tree(files), str(tmp_path / 'out'),
+  examples = ingest_folder(make_tree(files), str(tmp_path / 'out'),
                           IngestConfig(labels='metadata', stratify=True))
 
   report = _report(examples)
@@ -204,15 +204,15 @@ def test_integer_labels_keep_the_earlier_vocabulary(make_tree):
   files['metadata.csv'] = b'file_name,label\na.jpg,1\nb.jpg,0\n'
   root = make_tree(files)
   splits = [discovery.InputSplit('train', '*')]
-  found = discovery.discover(root, splits, labeled=False)
+  found = discovery.discover(root, splits)
 
-  joined = metadata_join.apply_metadata(
+  joined = labeling.label_files(
       root, splits, found, IngestConfig(labels='metadata'),
       previous_class_names=['cat', 'dog'])
   assert joined.class_names == ('cat', 'dog')
   with pytest.raises(ValueError, match=r"class_names \['dog', 'cat'\] "
                      r"contradicts the vocabulary \['cat', 'dog'\]"):
-    metadata_join.apply_metadata(
+    labeling.label_files(
         root, splits, found,
         IngestConfig(labels='metadata', class_names=('dog', 'cat')),
         previous_class_names=['cat', 'dog'])

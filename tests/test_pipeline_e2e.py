@@ -22,8 +22,8 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 from tfx_bsl.public import tfxio
 
-from image_example_gen import image_schema
-from image_example_gen import ingest_report
+from image_example_gen.components import image_schema
+from image_example_gen.core import ingest_report
 from pipelines import image_pipeline
 from pipelines import run_summary
 import example_reader

@@ -6,8 +6,8 @@ import os
 import pytest
 
 from image_example_gen import IngestConfig
-from image_example_gen import progress
-from executor_runner import run_executor
+from image_example_gen.beam import progress
+from ingest_runner import ingest_folder
 import image_factory
 
 
@@ -59,7 +59,7 @@ def test_ingest_reports_all_its_files(make_tree, tmp_path, caplog, beam_args):
   progress_callback = snapshots.append
   caplog.set_level(logging.INFO, logger=progress.__name__)
 
-  run_executor(make_tree(files), str(tmp_path / 'out'), IngestConfig(),
+  ingest_folder(make_tree(files), str(tmp_path / 'out'), IngestConfig(),
                beam_pipeline_args=beam_args,
                progress_callback=progress_callback)
 

@@ -25,10 +25,10 @@ from tfx.utils import io_utils
 from tfx.utils import json_utils
 
 from image_example_gen import ImageStatisticsGen
-from image_example_gen import image_schema
-from image_example_gen import ingest_report
-from image_example_gen.statistics_gen import executor as statistics_executor
-from executor_runner import run_executor
+from image_example_gen.components import image_schema
+from image_example_gen.core import artifact
+from image_example_gen.components.statistics_gen import executor as statistics_executor
+from ingest_runner import ingest_folder
 import example_reader
 import image_factory
 
@@ -47,7 +47,7 @@ def examples_fixture(tmp_path_factory):
     for index, make in enumerate(makers):
       size = (20 + 7 * index, 15 + 3 * class_index)
       (root / name / f'{index}.img').write_bytes(make(size=size))
-  return run_executor(str(root), str(tmp_path_factory.mktemp('examples')))
+  return ingest_folder(str(root), str(tmp_path_factory.mktemp('examples')))
 
 
 def _run_statistics(examples, output_dir, **exec_properties):
@@ -155,7 +155,7 @@ def test_validator_clean_data_then_out_of_range_label(examples, tmp_path):
   bad = standard_artifacts.Examples()
   bad.uri = str(tmp_path / 'bad_examples')
   bad.split_names = artifact_utils.encode_split_names(['train', 'eval'])
-  bad.set_string_custom_property(ingest_report.CLASS_NAMES_PROPERTY,
+  bad.set_string_custom_property(artifact.CLASS_NAMES_PROPERTY,
                                  json.dumps(_CLASSES))
   for split in ('train', 'eval'):
     records = example_reader.read_split(

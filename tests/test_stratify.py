@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from image_example_gen.stratify import stratified_assignment
+from image_example_gen.core.stratify import stratified_assignment
 
 
 def _images(counts):

@@ -17,7 +17,7 @@ from image_example_gen import ImageFolderToExamples
 from image_example_gen import IngestConfig
 from image_example_gen import InputSplit
 from image_example_gen import SKIPPED_KEY
-from image_example_gen.transform import BadFileError
+from image_example_gen.beam.transform import BadFileError
 import example_reader
 import image_factory
 

@@ -7,7 +7,7 @@ image-example-gen inspect EXAMPLES_DIR_OR_PIPELINE_ROOT [--split S]
                   [--out DIR] [--samples N]
 ```
 
-`ingest` runs ImageExampleGen's executor without a pipeline or ML Metadata
+`ingest` runs the ingest engine (beam.engine.run_ingest) without a pipeline or ML Metadata
 (ingest_command); `inspect` describes what an ImageExampleGen output holds
 (inspect_command). An error prints one line, `image-example-gen: error:
 <message>`, on stderr, and the command exits with status 2 for a wrong

@@ -19,7 +19,7 @@ import re
 import typing
 from typing import Any, Dict, Tuple
 
-from image_example_gen import config as config_lib
+from image_example_gen.core import config as config_lib
 from image_example_gen.cli import errors
 
 __all__ = ['add_config_arguments', 'config_from_args']

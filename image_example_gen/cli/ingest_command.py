@@ -1,15 +1,14 @@
-"""`image-example-gen ingest`: ImageExampleGen's executor, without a pipeline.
+"""`image-example-gen ingest`: the ingest engine, without a pipeline.
 
-Runs `Executor.Do` as TFX's launcher does for the component (see
-tests/executor_runner.py), into an Examples artifact whose uri is `--out`,
-with a temporary staging folder and no ML Metadata. It writes what the
-component writes:
+Runs `beam.engine.run_ingest`, what the component's executor runs, into the
+folder `--out`, with no ML Metadata. It writes what the component writes
+(core.artifact):
 
 ```
 DIR/
   Split-train/data_tfrecord-00000-of-00001     (`.gz` with --compression gzip)
   Split-eval/...
-  ingest_report.json
+  ingest_report.json, skipped.jsonl, labels.txt
 ```
 
 and prints the report's summary. The options are the component's: one flag
@@ -18,9 +17,9 @@ per IngestConfig field (config_flags), `--input-split` for its input_config
 as the component's defaults), `--beam-pipeline-args` for Beam (beam_args).
 
 The staging folder (the file manifest, the workers' progress files) is a
-local temporary folder, removed at the end: fine for the DirectRunner,
-in-process or with worker processes; on runners whose workers run on other
-machines (Dataflow), use the component.
+new folder under `--temp_location` when the Beam options give one (it must
+be on storage every worker reads: a shared folder, or gs:// on Dataflow),
+else a local temporary folder, removed at the end.
 """
 
 import argparse
@@ -28,12 +27,10 @@ import contextlib
 import glob
 import logging
 import os
-import shutil
 import sys
-import tempfile
-from typing import Callable, Dict, Iterator, List, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
-from image_example_gen import ingest_report
+from image_example_gen.core import artifact
 from image_example_gen.cli import beam_args
 from image_example_gen.cli import config_flags
 from image_example_gen.cli import errors
@@ -42,7 +39,6 @@ from image_example_gen.cli import progress_bar
 
 __all__ = ['add_arguments', 'parse_input_splits', 'run']
 
-_SPLIT_GLOB = 'Split-*'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,10 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
   parser.add_argument(
       '--out', required=True, metavar='DIR',
       help='output folder: Split-<name>/ TFRecord shards and '
-      f'{ingest_report.REPORT_FILE_NAME}')
+      f'{artifact.REPORT_FILE_NAME}')
   parser.add_argument(
       '--overwrite', action='store_true',
-      help=f'replace the Split-* folders and {ingest_report.REPORT_FILE_NAME} '
+      help=f'replace the Split-* folders and {artifact.REPORT_FILE_NAME} '
       'DIR holds already (refused otherwise)')
   parser.add_argument(
       '--input-split', action='append', default=[], metavar='NAME=PATTERN',
@@ -74,7 +70,7 @@ def run(args: argparse.Namespace) -> List[str]:
   Raises:
     errors.UsageError: A refused option value, --input-split or Beam option.
     errors.CommandError: DATA_ROOT missing, or --out holds splits already.
-    ValueError: From the executor: no usable image, too many bad files, or
+    ValueError: From the engine: no usable image, too many bad files, or
       (transform.BadFileError) a bad file with --on-bad-image fail.
   """
   config = config_flags.config_from_args(args)
@@ -83,61 +79,32 @@ def run(args: argparse.Namespace) -> List[str]:
   data_root, out_dir = _absolute(args.data_root), _absolute(args.out)
   if not _is_uri(data_root):
     _check_data_root(data_root)
-  if not _is_uri(out_dir):  # Fail before TFX loads when we can.
+  if not _is_uri(out_dir):  # Fail before Beam loads when we can.
     _check_out_dir(out_dir, args.overwrite, glob.glob)
 
   # pylint: disable=g-import-not-at-top
-  from tfx.components.example_gen import utils
-  from tfx.dsl.io import fileio
-  from tfx.proto import example_gen_pb2
-  from tfx.types import artifact_utils
-  from tfx.types import standard_artifacts
-  from tfx.types import standard_component_specs
-  from tfx.utils import proto_utils
-  from image_example_gen import config as config_lib
-  from image_example_gen import executor as executor_lib
+  from image_example_gen.beam import engine
+  from image_example_gen.core import discovery
+  from image_example_gen.core import files
   # pylint: enable=g-import-not-at-top
 
   if _is_uri(out_dir):
-    _check_out_dir(out_dir, args.overwrite, fileio.glob)
+    _check_out_dir(out_dir, args.overwrite, files.glob)
   if args.overwrite:
-    _remove_previous_output(out_dir, fileio)
-  fileio.makedirs(out_dir)
-  if input_splits:
-    input_config = example_gen_pb2.Input(splits=[
-        example_gen_pb2.Input.Split(name=name, pattern=pattern)
-        for name, pattern in input_splits.items()])
-  else:
-    input_config = utils.make_default_input_config()
-  output_config = utils.make_default_output_config(input_config)
-  examples = standard_artifacts.Examples()
-  examples.uri = out_dir
-  staging = tempfile.mkdtemp(prefix='image-example-gen-')
-  try:
-    executor = executor_lib.Executor(executor_lib.Executor.Context(
-        beam_pipeline_args=list(args.beam_pipeline_args), tmp_dir=staging,
-        unique_id='ingest'))
-    with _progress_display(executor):
-      executor.Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, {
-          standard_component_specs.INPUT_BASE_KEY: data_root,
-          standard_component_specs.INPUT_CONFIG_KEY:
-              proto_utils.proto_to_json(input_config),
-          standard_component_specs.OUTPUT_CONFIG_KEY:
-              proto_utils.proto_to_json(output_config),
-          config_lib.INGEST_CONFIG_KEY: config.to_json(),
-      })
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
-
-  with fileio.open(os.path.join(out_dir, ingest_report.REPORT_FILE_NAME),
-                   'r') as file:
-    report = ingest_report.IngestReport.from_json(file.read())
+    artifact.remove_artifact_files(out_dir)
+  files.makedirs(out_dir)
+  input_splits = tuple(
+      discovery.InputSplit(name, pattern)
+      for name, pattern in input_splits.items()) or engine.DEFAULT_INPUT_SPLITS
+  with _progress_display() as progress_callback:
+    report = engine.run_ingest(
+        data_root, out_dir, input_splits=input_splits, config=config,
+        beam_pipeline_args=list(args.beam_pipeline_args),
+        progress_callback=progress_callback)
   split_folders = ', '.join(
-      f'Split-{name}'
-      for name in artifact_utils.decode_split_names(examples.split_names))
+      f'{artifact.SPLIT_PREFIX}{name}' for name in report.examples)
   return report.summary_lines() + [
-      f'Wrote {split_folders} and {ingest_report.REPORT_FILE_NAME} to '
-      f'{out_dir}']
+      f'Wrote {split_folders} and {artifact.REPORT_FILE_NAME} to {out_dir}']
 
 
 def parse_input_splits(items: Sequence[str]) -> Dict[str, str]:
@@ -185,35 +152,26 @@ def _check_out_dir(out_dir: str, overwrite: bool,
   if not _is_uri(out_dir) and os.path.exists(out_dir) and not os.path.isdir(
       out_dir):
     raise errors.CommandError(f'--out {out_dir} is a file, not a folder')
-  existing = sorted(os.path.basename(path.rstrip('/'))
-                    for path in glob_fn(os.path.join(out_dir, _SPLIT_GLOB)))
+  existing = sorted(os.path.basename(path.rstrip('/')) for path in glob_fn(
+      os.path.join(out_dir, artifact.SPLIT_PREFIX + '*')))
   if existing and not overwrite:
     raise errors.CommandError(
         f'{out_dir} already holds {", ".join(existing)}; pass --overwrite to '
         'replace them, or choose another --out')
 
 
-def _remove_previous_output(out_dir: str, fileio) -> None:
-  """Removes the Split-* folders and the report of an earlier ingest."""
-  for path in fileio.glob(os.path.join(out_dir, _SPLIT_GLOB)):
-    fileio.rmtree(path)
-  report = os.path.join(out_dir, ingest_report.REPORT_FILE_NAME)
-  if fileio.exists(report):
-    fileio.remove(report)
-
-
 @contextlib.contextmanager
-def _progress_display(executor) -> Iterator[None]:
-  """A progress bar on a terminal; else the progress lines the executor logs."""
+def _progress_display() -> Iterator[Optional[Callable]]:
+  """A progress bar on a terminal (yields its callback); else None, and the
+  engine's progress lines are logged."""
   if not (sys.stderr.isatty() and progress_bar.available()):
-    yield
+    yield None
     return
   progress_logger = logging.getLogger(logs.PROGRESS_LOGGER)
   level = progress_logger.level
   progress_logger.setLevel(logging.WARNING)  # The bar replaces the lines.
   try:
     with progress_bar.ProgressBar() as bar:
-      executor.progress_callback = bar
-      yield
+      yield bar
   finally:
     progress_logger.setLevel(level)

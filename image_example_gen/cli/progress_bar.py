@@ -5,7 +5,7 @@ import threading
 from typing import Optional, TextIO, TYPE_CHECKING
 
 if TYPE_CHECKING:  # Importing it at run time would load Beam.
-  from image_example_gen import progress  # pylint: disable=g-import-not-at-top
+  from image_example_gen.beam import progress  # pylint: disable=g-import-not-at-top
 
 __all__ = ['ProgressBar', 'available']
 

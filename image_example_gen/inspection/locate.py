@@ -7,21 +7,19 @@ pipeline root the artifacts are at `<root>/<component id>/examples/<n>/`,
 `.with_id()` renamed it).
 
 Local folders only: a `gs://` (or other URI) artifact must be copied first.
+The artifact's format is core.artifact's; this module only finds it.
 """
 
 import glob
-import json
 import os
 from typing import Any, Dict, List
 
-from image_example_gen import ingest_report
+from image_example_gen.core import artifact
 from image_example_gen.inspection.errors import InspectionError
 
-__all__ = ['SPLIT_PREFIX', 'find_examples', 'read_report', 'split_names',
-           'split_shards']
+__all__ = ['find_examples', 'read_report', 'split_names', 'split_shards']
 
-SPLIT_PREFIX = 'Split-'
-_REPORT = ingest_report.REPORT_FILE_NAME
+_REPORT = artifact.REPORT_FILE_NAME
 
 
 def find_examples(path: str) -> str:
@@ -66,35 +64,23 @@ def find_examples(path: str) -> str:
 
 
 def read_report(examples_dir: str) -> Dict[str, Any]:
-  """The artifact's `ingest_report.json` as a dict (keys kept as written)."""
-  path = os.path.join(examples_dir, _REPORT)
+  """The artifact's ingest report as a dict (keys kept as written)."""
   try:
-    with open(path, encoding='utf-8') as file:
-      values = json.load(file)
-  except (OSError, ValueError) as error:
-    raise InspectionError(
-        f'{path}: unreadable ingest report ({error}); re-run ImageExampleGen'
-    ) from error
-  if not isinstance(values, dict) or 'examples' not in values:
-    raise InspectionError(
-        f'{path}: not an ImageExampleGen ingest report (no "examples"); '
-        're-run ImageExampleGen')
-  return values
+    return artifact.read_report_dict(examples_dir)
+  except artifact.ArtifactError as error:
+    raise InspectionError(str(error)) from error
 
 
 def split_names(examples_dir: str, report: Dict[str, Any]) -> List[str]:
   """The splits with a `Split-<name>` folder: the report's order, then others."""
-  on_disk = sorted(
-      name[len(SPLIT_PREFIX):] for name in os.listdir(examples_dir)
-      if name.startswith(SPLIT_PREFIX) and
-      os.path.isdir(os.path.join(examples_dir, name)))
+  on_disk = artifact.split_names_on_disk(examples_dir)
   in_report = [name for name in report['examples'] if name in on_disk]
   return in_report + [name for name in on_disk if name not in in_report]
 
 
 def split_shards(examples_dir: str, split: str) -> List[str]:
   """The TFRecord shards of one split, sorted (hidden files left out)."""
-  folder = os.path.join(examples_dir, SPLIT_PREFIX + split)
+  folder = artifact.split_dir(examples_dir, split)
   return sorted(
       os.path.join(folder, name) for name in os.listdir(folder)
       if not name.startswith('.') and

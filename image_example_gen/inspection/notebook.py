@@ -31,7 +31,7 @@ from tfx import types
 from tfx.orchestration.experimental.interactive import visualizations
 from tfx.types import standard_artifacts
 
-from image_example_gen import ingest_report
+from image_example_gen.core import artifact
 from image_example_gen.inspection import contact_sheet
 from image_example_gen.inspection import inspector
 from image_example_gen.inspection.errors import InspectionError
@@ -53,16 +53,16 @@ class ImageExamplesVisualization(visualizations.ArtifactVisualization):
   ARTIFACT_TYPE = standard_artifacts.Examples
   fallback: Optional[visualizations.ArtifactVisualization] = None
 
-  def display(self, artifact: types.Artifact) -> str:
+  def display(self, examples: types.Artifact) -> str:
     """Displays the artifact (through IPython) and returns the HTML shown.
 
     For an artifact ImageExampleGen did not write, returns what the fallback
     returns ('' without one).
     """
-    uri = artifact.uri
+    uri = examples.uri
     if '://' in uri or not os.path.isfile(
-        os.path.join(uri, ingest_report.REPORT_FILE_NAME)):
-      return self.fallback.display(artifact) if self.fallback else ''
+        os.path.join(uri, artifact.REPORT_FILE_NAME)):
+      return self.fallback.display(examples) if self.fallback else ''
     try:
       page = artifact_html(uri)
     except InspectionError as error:

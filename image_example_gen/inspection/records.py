@@ -12,7 +12,7 @@ from typing import Iterator
 from isal import igzip
 
 from image_example_gen.inspection.errors import InspectionError
-from image_example_gen.tfrecord_sink import masked_crc32c
+from image_example_gen.beam.sink import masked_crc32c
 
 __all__ = ['read_records']
 

@@ -15,8 +15,8 @@ from typing import (Callable, Collection, Dict, Iterable, List, Mapping,
 from google.protobuf import message
 from PIL import Image
 
-from image_example_gen import example_encoder
-from image_example_gen import example_proto
+from image_example_gen.core import artifact
+from image_example_gen.core import example_proto
 from image_example_gen.inspection import records
 from image_example_gen.inspection import sampling
 from image_example_gen.inspection import thumbnails
@@ -107,22 +107,22 @@ def collect_split(name: str,
 def _add(statistics: SplitStatistics, example, samples_per_class: int,
          thumbnail_size: int, sampled_classes) -> None:
   feature = example.features.feature
-  encoded = _first(feature, example_encoder.ENCODED, b'')
+  encoded = _first(feature, artifact.ENCODED, b'')
   # Several labels (multi-label) count as their set, as the report does.
   class_name = '|'.join(
       name.decode('utf-8')
-      for name in (feature[example_encoder.CLASS_TEXT].bytes_list.value
-                   if example_encoder.CLASS_TEXT in feature else ()))
+      for name in (feature[artifact.CLASS_TEXT].bytes_list.value
+                   if artifact.CLASS_TEXT in feature else ()))
   statistics.class_counts[class_name] += 1
-  statistics.sizes[(_first(feature, example_encoder.HEIGHT, 0),
-                    _first(feature, example_encoder.WIDTH, 0))] += 1
-  statistics.formats[_first(feature, example_encoder.FORMAT, b'?').decode()] += 1
+  statistics.sizes[(_first(feature, artifact.HEIGHT, 0),
+                    _first(feature, artifact.WIDTH, 0))] += 1
+  statistics.formats[_first(feature, artifact.FORMAT, b'?').decode()] += 1
   statistics.byte_sizes.append(len(encoded))
   if not samples_per_class or (sampled_classes is not None and
                                class_name not in sampled_classes):
     return
-  sha256 = _first(feature, example_encoder.SHA256, b'').decode()
-  filename = _first(feature, example_encoder.FILENAME, b'').decode('utf-8')
+  sha256 = _first(feature, artifact.SHA256, b'').decode()
+  filename = _first(feature, artifact.FILENAME, b'').decode('utf-8')
   kept = statistics.samples.setdefault(
       class_name, sampling.SmallestKeys(samples_per_class))
   kept.offer((sha256, filename),

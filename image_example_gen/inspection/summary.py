@@ -10,12 +10,13 @@ import collections
 import statistics as statistics_math
 from typing import Any, Dict, List, Mapping, Sequence
 
-from image_example_gen import ingest_report
+from image_example_gen.core import artifact
+from image_example_gen.core import ingest_report
 from image_example_gen.inspection import statistics as statistics_lib
 
 __all__ = ['summary_lines']
 
-_REPORT = ingest_report.REPORT_FILE_NAME
+_REPORT = artifact.REPORT_FILE_NAME
 _COMMON_SIZES = 3  # most common sizes listed per split
 _FILES_PER_REASON = 5  # skipped files named per reason
 _MAX_LINE = 200

@@ -1,0 +1,257 @@
+"""The ingest engine: one call runs a whole ingest, whoever asks for it.
+
+`run_ingest` is what every entry point runs: the TFX executor, the
+`image-example-gen ingest` command, the tests, the benchmarks and the
+pictures script. It
+
+1. plans the work in the launcher (core.plan: list the files, join the
+   metadata, fix the vocabulary), and for `stratify=True` makes a first pass
+   that reads every image's content digest and deals the images out per class
+   (core.stratify);
+2. writes the file manifest (beam.manifest) and runs one streaming Beam
+   pipeline (beam.transform.EncodeImages + beam.sink) that writes each output
+   split's shards straight into the artifact, with no shuffle of the image
+   bytes, logging the progress while it runs (beam.progress);
+3. builds the ingest report, checks the `max_bad_fraction` gate, and writes
+   the report and the label map into the artifact (core.artifact), or removes
+   the splits it wrote when the ingest must not be published.
+
+It needs neither TFX nor TensorFlow: the executor adds only what is TFX's
+(the artifact's MLMD properties and split names).
+"""
+
+import dataclasses
+import json
+import logging
+import tempfile
+from typing import Callable, List, Optional, Sequence
+import uuid
+
+import apache_beam as beam
+from apache_beam.options import pipeline_options
+
+from image_example_gen.beam import manifest as manifest_lib
+from image_example_gen.beam import progress
+from image_example_gen.beam import sink
+from image_example_gen.beam import transform
+from image_example_gen.core import artifact
+from image_example_gen.core import config as config_lib
+from image_example_gen.core import discovery
+from image_example_gen.core import files
+from image_example_gen.core import ingest_report
+from image_example_gen.core import plan
+from image_example_gen.core import stratify
+
+__all__ = ['DEFAULT_INPUT_SPLITS', 'IngestError', 'default_output_splits',
+           'run_ingest']
+
+_LOGGER = logging.getLogger(__name__)
+
+# TFX's default input config: one split of every folder of input_base.
+DEFAULT_INPUT_SPLITS = (discovery.InputSplit('single_split', '*'),)
+
+
+class IngestError(ValueError):
+  """An ingest that must not be published: no usable image, too many bad."""
+
+
+def default_output_splits(
+    input_splits: Sequence[discovery.InputSplit]
+) -> Optional[List[transform.HashBucketSplit]]:
+  """TFX's default output config: one input split is hashed into train:eval
+  2:1; several input splits are kept (None)."""
+  if len(input_splits) == 1:
+    return [transform.HashBucketSplit('train', 2),
+            transform.HashBucketSplit('eval', 1)]
+  return None
+
+
+def run_ingest(
+    input_base: str,
+    output_uri: str,
+    *,
+    input_splits: Sequence[discovery.InputSplit] = DEFAULT_INPUT_SPLITS,
+    output_splits: Optional[Sequence[transform.HashBucketSplit]] = (),
+    partition_feature_name: Optional[str] = None,
+    config: config_lib.IngestConfig = config_lib.IngestConfig(),
+    previous_class_names: Optional[Sequence[str]] = None,
+    beam_pipeline_args: Sequence[str] = (),
+    make_pipeline: Optional[Callable[[], beam.Pipeline]] = None,
+    staging_dir: Optional[str] = None,
+    progress_callback: Optional[Callable[[progress.Snapshot], None]] = None,
+) -> ingest_report.IngestReport:
+  """Ingests the images under input_base into an Examples artifact folder.
+
+  Args:
+    input_base: The folder (local path or URI) holding the images.
+    output_uri: The artifact folder: `Split-<name>/` shards, the report and
+      the label map are written there (core.artifact).
+    input_splits: Input splits and their patterns, relative to input_base.
+    output_splits: Hash-bucket output splits; () (the default) takes
+      TFX's default for the input splits (default_output_splits); None keeps
+      the input splits.
+    partition_feature_name: The feature whose value chooses the bucket.
+    config: Every ingest option.
+    previous_class_names: The vocabulary of the Examples published before
+      (an earlier span); its classes keep their label ids.
+    beam_pipeline_args: Beam options, when make_pipeline is not given.
+    make_pipeline: Builds a new Beam pipeline (the TFX executor passes its
+      own, which applies TFX's Beam options); called once per pass.
+    staging_dir: Where the manifest and the workers' progress files go: a
+      folder every worker can read. Default: a new folder under the
+      pipeline's --temp_location if set (kept, as Beam keeps its temp
+      files there), else a local temporary folder, removed at the end.
+    progress_callback: Called with each progress.Snapshot while it runs.
+
+  Returns:
+    The ingest report, as written into the artifact.
+
+  Raises:
+    IngestError: No usable image in a split, or too many bad files.
+    transform.BadFileError: A bad file, with on_bad_image='fail'.
+    ValueError: Input that cannot be planned (core.plan).
+  """
+  input_splits = tuple(input_splits)
+  if output_splits == ():  # pylint: disable=g-explicit-bool-comparison
+    output_splits = default_output_splits(input_splits)
+  splits = transform.OutputSplits.for_splits(input_splits, output_splits,
+                                             partition_feature_name)
+  if make_pipeline is None:
+    options = pipeline_options.PipelineOptions(list(beam_pipeline_args))
+    make_pipeline = lambda: beam.Pipeline(options=options)
+    temp_location = options.view_as(
+        pipeline_options.GoogleCloudOptions).temp_location
+  else:
+    temp_location = None
+  remove_staging = staging_dir is None and not temp_location
+  if staging_dir is None:
+    staging_dir = (files.join(temp_location,
+                              f'image_example_gen-{uuid.uuid4().hex}')
+                   if temp_location else
+                   tempfile.mkdtemp(prefix='image_example_gen-'))
+  try:
+    return _Ingest(input_base, output_uri, input_splits, splits, config,
+                   make_pipeline, staging_dir,
+                   progress_callback).run(previous_class_names)
+  finally:
+    if remove_staging:
+      files.remove(staging_dir)
+
+
+@dataclasses.dataclass
+class _Ingest:
+  """One ingest's fixed inputs; `run` does the steps of the module doc."""
+  input_base: str
+  output_uri: str
+  input_splits: Sequence[discovery.InputSplit]
+  splits: transform.OutputSplits
+  config: config_lib.IngestConfig
+  make_pipeline: Callable[[], beam.Pipeline]
+  staging_dir: str
+  progress_callback: Optional[Callable[[progress.Snapshot], None]]
+
+  def run(self, previous_class_names) -> ingest_report.IngestReport:
+    found = plan.plan_files(self.input_base, self.input_splits, self.config,
+                            previous_class_names)
+    assigned = None
+    if self.config.stratify and self.splits.bucket_limits:
+      assigned = self._stratified_splits(found)
+    staged = manifest_lib.stage(found, self.staging_dir, assigned)
+    del found  # Only the manifest holds the file list while workers run.
+    outputs_dir = files.join(self.staging_dir, 'outputs')
+    pipeline = self.make_pipeline()
+    outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
+        staged.batches, self.config, self.splits)
+    gzip_level = (self.config.gzip_level
+                  if self.config.compression == config_lib.COMPRESSION_GZIP
+                  else None)
+    for name in self.splits.names:
+      _ = (outputs[name]
+           | f'WriteSplit[{name}]' >> sink.WriteTFRecords(
+               artifact.shard_prefix(self.output_uri, name),
+               gzip_level=gzip_level))
+    for key, name in ((transform.SKIPPED_KEY, 'skipped'),
+                      (transform.DUPLICATES_KEY, 'duplicates')):
+      _ = (outputs[key]
+           | f'Write[{name}]' >> beam.io.WriteToText(
+               files.join(outputs_dir, name), '.jsonl'))
+    _ = (outputs[transform.COUNTS_KEY]
+         | 'CountsToJson' >> beam.Map(json.dumps, ensure_ascii=False)
+         | 'Write[counts]' >> beam.io.WriteToText(
+             files.join(outputs_dir, 'counts'), '.jsonl'))
+    _LOGGER.info('Reading %d files (%.1f MB) from %s', staged.total_files,
+                 staged.total_bytes / 1e6, self.input_base)
+    try:
+      with progress.ProgressMonitor(staged.progress_dir, staged.total_files,
+                                    staged.total_bytes,
+                                    on_update=self.progress_callback):
+        pipeline.run().wait_until_finish()
+      report = ingest_report.build_report(
+          self.input_base, staged.class_names, self.splits.names,
+          _read_lines(files.join(outputs_dir, 'skipped*')),
+          _read_lines(files.join(outputs_dir, 'counts*')),
+          _read_lines(files.join(outputs_dir, 'duplicates*')),
+          multi_label=staged.multi_label)
+      for line in report.summary_lines():
+        _LOGGER.info('%s', line)
+      self._check(report)
+    except Exception:
+      # A failed ingest leaves no partial split behind.
+      for name in self.splits.names:
+        files.remove(artifact.split_dir(self.output_uri, name))
+      raise
+    artifact.write_artifact_files(self.output_uri, report)
+    return report
+
+  def _stratified_splits(self, found):
+    """{relative path: split} per core.stratify, from a first pass that
+    checks every image and takes its content digest (nothing is written)."""
+    staging = files.join(self.staging_dir, 'stratify')
+    staged = manifest_lib.stage(found, staging)
+    pipeline = self.make_pipeline()
+    outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
+        staged.batches, self.config, self.splits)
+    _ = (outputs[transform.DIGESTS_KEY]
+         | 'DigestsToJson' >> beam.MapTuple(
+             lambda digest, image: json.dumps(
+                 [image[3], digest, image[0]], ensure_ascii=False))
+         | 'WriteDigests' >> beam.io.WriteToText(
+             files.join(staging, 'digests'), '.jsonl'))
+    _LOGGER.info('Stratified splits: reading every image once first.')
+    with progress.ProgressMonitor(staged.progress_dir, staged.total_files,
+                                  staged.total_bytes):
+      pipeline.run().wait_until_finish()
+    images = [tuple(json.loads(line))
+              for line in _read_lines(files.join(staging, 'digests*'))]
+    return stratify.stratified_assignment(
+        images, self.splits.names, self.splits.bucket_limits)
+
+  def _check(self, report: ingest_report.IngestReport) -> None:
+    """Raises IngestError when the ingest must not be published."""
+    per_reason = report.skipped_per_reason
+    if report.total_examples == 0:
+      raise IngestError(
+          f'No usable image under {report.input_base!r} (patterns '
+          f'{[split.pattern for split in self.input_splits]}); skipped '
+          f'files per reason: {per_reason}. See the log for each file.')
+    if self.splits.bucket_limits is None:
+      per_split = report.examples_per_split
+      for split in self.input_splits:
+        if not per_split.get(split.name):
+          raise IngestError(
+              f'Input pattern {split.pattern!r} of split {split.name!r} '
+              f'matched no usable image under {report.input_base!r}.')
+    limit = self.config.max_bad_fraction
+    if limit is not None and report.bad_fraction > limit:
+      raise IngestError(
+          f'{report.bad_files} of {report.total_examples + report.bad_files} '
+          f'files are bad ({report.bad_fraction:.1%}), over max_bad_fraction='
+          f'{limit}; per reason: {per_reason}. Nothing was published; fix the '
+          'files listed in the log or raise the limit.')
+
+
+def _read_lines(pattern: str) -> List[str]:
+  lines = []
+  for path in files.glob(pattern):
+    lines.extend(line for line in files.read_text(path).splitlines() if line)
+  return lines

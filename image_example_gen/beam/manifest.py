@@ -1,0 +1,116 @@
+"""The list of files to ingest: written once by the launcher, read by the workers.
+
+`stage(found, staging_dir)` writes the planned files (core.plan) to a manifest
+in the staging folder and returns what the pipeline needs: the batches, the
+vocabulary, the totals and the folder where workers report their progress.
+
+The launcher writes one JSON line per file to a manifest on storage every
+worker can read (a local temp folder for the DirectRunner, the pipeline's temp
+location on Dataflow), and hands Beam only the byte ranges of its batches. The
+pipeline graph, the runner and the workers therefore hold a few hundred small
+ranges, not a copy of the file list: their memory does not grow with the
+number of files, and each worker reads just the lines of the batches it gets.
+
+Files are ordered by md5 of their relative path, a fixed pseudo-random order:
+shards mix classes, and the same input always gives the same batches.
+"""
+
+import dataclasses
+import hashlib
+import json
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from image_example_gen.beam import progress
+from image_example_gen.core.discovery import Discovery
+from image_example_gen.core.discovery import SourceFile
+
+__all__ = ['MANIFEST_FILE_NAME', 'ManifestRange', 'StagedFiles', 'read_range',
+           'stage']
+
+# The manifest's file name in the staging folder.
+MANIFEST_FILE_NAME = 'files.jsonl'
+
+# Files per batch (the unit of work Beam distributes), and how many batches
+# to aim for, so that every worker gets several even on small inputs.
+MAX_BATCH_SIZE = 100
+TARGET_BATCHES = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class ManifestRange:
+  """A batch of files: bytes [start, end) of the manifest at `path`."""
+  path: str
+  start: int
+  end: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedFiles:
+  """What the launcher found and wrote to the manifest.
+
+  Attributes:
+    class_names: The class vocabulary.
+    batches: The manifest's batches, for EncodeImages.
+    total_files: Files in the manifest.
+    total_bytes: Their total size.
+    progress_dir: Where the workers report their progress (beam.progress).
+    multi_label: Whether images have several labels each.
+  """
+  class_names: Tuple[str, ...]
+  batches: List[ManifestRange]
+  total_files: int
+  total_bytes: int
+  progress_dir: str
+  multi_label: bool = False
+
+
+def stage(found: Discovery, staging_dir: str,
+          assigned_splits: Optional[Dict[str, str]] = None) -> StagedFiles:
+  """Writes the planned files to a manifest in staging_dir.
+
+  `assigned_splits`: {relative path: output split} chosen beforehand
+  (stratified splits); the workers put those files there.
+  """
+  planned = found.files
+  if assigned_splits:
+    planned = [source._replace(
+        assigned_split=assigned_splits.get(source.relative_path))
+               for source in planned]
+  manifest_path = FileSystems.join(staging_dir, MANIFEST_FILE_NAME)
+  batches = _write_manifest(planned, manifest_path)
+  return StagedFiles(found.class_names, batches, len(planned),
+                     sum(max(source.size, 0) for source in planned),
+                     progress.progress_dir(manifest_path), found.multi_label)
+
+
+def _write_manifest(files: Sequence[SourceFile],
+                    path: str) -> List[ManifestRange]:
+  """Writes the files, in batches, to a new manifest; returns the batches."""
+  ordered = sorted(files, key=lambda source: hashlib.md5(
+      source.relative_path.encode('utf-8')).digest())
+  size = min(MAX_BATCH_SIZE, max(1, -(-len(ordered) // TARGET_BATCHES)))
+  ranges = []
+  offset = 0
+  with FileSystems.create(path, 'application/json',
+                          CompressionTypes.UNCOMPRESSED) as manifest:
+    for start in range(0, len(ordered), size):
+      batch = b''.join(
+          json.dumps(list(source), ensure_ascii=False).encode('utf-8') + b'\n'
+          for source in ordered[start:start + size])
+      manifest.write(batch)
+      ranges.append(ManifestRange(path, offset, offset + len(batch)))
+      offset += len(batch)
+  return ranges
+
+
+def read_range(batch: ManifestRange) -> Iterator[SourceFile]:
+  """Yields the files of one batch."""
+  with FileSystems.open(batch.path, 'application/json',
+                        CompressionTypes.UNCOMPRESSED) as manifest:
+    manifest.seek(batch.start)
+    data = manifest.read(batch.end - batch.start)
+  for line in data.splitlines():
+    yield SourceFile(*json.loads(line))

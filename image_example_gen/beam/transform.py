@@ -1,0 +1,395 @@
+"""The Beam PTransform that turns image folders into serialized tf.train.Examples.
+
+Usable in any Beam pipeline, without TFX:
+
+    with beam.Pipeline() as pipeline:
+      outputs = pipeline | ImageFolderToExamples(
+          '/data/flowers', output_splits=[HashBucketSplit('train', 2),
+                                          HashBucketSplit('eval', 1)])
+      outputs['train'] | WriteTFRecords('/out/train/data')
+      outputs[SKIPPED_KEY] | beam.Map(print)
+
+One streaming pass: the launcher lists the files and writes them, in batches,
+to a manifest (beam.manifest); Beam spreads the batches over the workers,
+and each worker reads, checks and encodes its files and emits each Example to
+its output split. Image bytes are never shuffled or grouped, so memory does not
+grow with the data.
+"""
+
+import collections
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from typing import Iterator, Optional, Sequence
+import uuid
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from image_example_gen.beam import manifest
+from image_example_gen.beam import progress
+from image_example_gen.core import artifact
+from image_example_gen.core import config as config_lib
+from image_example_gen.core import discovery as discovery_lib
+from image_example_gen.core import example_encoder
+from image_example_gen.core import image_probe
+from image_example_gen.core import plan
+from image_example_gen.core import reasons
+
+__all__ = [
+    'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'SKIPPED_KEY',
+    'METRICS_NAMESPACE', 'BadFileError',
+    'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits'
+]
+
+# Keys of the outputs besides the per-split Examples.
+SKIPPED_KEY = '__skipped__'  # JSON lines: relative_path, split, reason, detail.
+COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
+# JSON lines, one per group of identical files: sha256, size, files, splits,
+# class_names (see duplicate_group).
+DUPLICATES_KEY = '__duplicates__'
+# (sha256 hex, (relative path, size, output split, class name)) of every
+# ingested image.
+DIGESTS_KEY = '__digests__'
+METRICS_NAMESPACE = 'image_example_gen'
+
+_EXAMPLES_TAG_PREFIX = 'examples/'
+_SKIPPED_TAG = 'skipped'
+_INGESTED_TAG = 'ingested'
+_DIGEST_TAG = 'digest'
+
+
+class BadFileError(ValueError):
+  """Raised for a bad file when on_bad_image='fail'."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HashBucketSplit:
+  """An output split that receives `hash_buckets` of all the buckets."""
+  name: str
+  hash_buckets: int
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSplits:
+  """Assigns each image to an output split.
+
+  With hash-bucket splits, the bucket is a sha256 modulo the total number of
+  buckets: of the `partition_feature_name` feature (serialized as TFX does)
+  if set, else of the image's content (its `image/key/sha256`) or of its path
+  relative to input_base, as `IngestConfig.split_key` says. The assignment is
+  stable across runs and runners, and does not change when other files are
+  added or removed. Without hash buckets, each image stays in its input split.
+  """
+  names: Sequence[str]
+  bucket_limits: Optional[Sequence[int]] = None
+  partition_feature_name: Optional[str] = None
+
+  @classmethod
+  def from_hash_buckets(cls, splits: Sequence[HashBucketSplit],
+                        partition_feature_name: Optional[str] = None):
+    limits, total = [], 0
+    for split in splits:
+      if split.hash_buckets <= 0:
+        raise ValueError(f'Output split {split.name!r} needs hash_buckets > 0.')
+      total += split.hash_buckets
+      limits.append(total)
+    return cls(tuple(split.name for split in splits), tuple(limits),
+               partition_feature_name or None)
+
+  @classmethod
+  def for_splits(cls, input_splits: Sequence[discovery_lib.InputSplit],
+                 output_splits: Optional[Sequence[HashBucketSplit]],
+                 partition_feature_name: Optional[str] = None):
+    """Hash buckets of output_splits, or (None or empty) the input splits."""
+    if output_splits:
+      return cls.from_hash_buckets(output_splits, partition_feature_name)
+    return cls(tuple(split.name for split in input_splits))
+
+  def assign(self, source: discovery_lib.SourceFile, example,
+             split_key: str = config_lib.SPLIT_KEY_CONTENT) -> str:
+    if self.bucket_limits is None:
+      return source.input_split
+    if source.assigned_split:
+      return source.assigned_split
+    if self.partition_feature_name:
+      feature = example.features.feature.get(self.partition_feature_name)
+      if feature is None:
+        raise ValueError(
+            f'partition_feature_name {self.partition_feature_name!r} is not '
+            f'a feature of the Examples; features: '
+            f'{sorted(example.features.feature)}')
+      key = feature.SerializeToString(deterministic=True)
+    elif split_key == config_lib.SPLIT_KEY_CONTENT:
+      key = example.features.feature[
+          artifact.SHA256].bytes_list.value[0]
+    else:
+      key = source.relative_path.encode('utf-8')
+    bucket = int(hashlib.sha256(key).hexdigest(), 16) % self.bucket_limits[-1]
+    for name, limit in zip(self.names, self.bucket_limits):
+      if bucket < limit:
+        return name
+    raise AssertionError('unreachable: bucket below the last limit')
+
+
+class _EncodeImagesDoFn(beam.DoFn):
+  """Reads, checks and encodes a batch of files; reports the unusable ones."""
+
+  def __init__(self, config: config_lib.IngestConfig,
+               output_splits: OutputSplits):
+    super().__init__()
+    self._config = config
+    self._output_splits = output_splits
+
+  def setup(self):
+    counter = lambda name: beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
+    self._examples = counter('examples')
+    self._image_bytes = counter('image_bytes')
+    self._skipped = counter('skipped')
+    self._skipped_by_reason = {
+        reason: counter(f'skipped_{reason}') for reason in reasons.ALL_REASONS
+    }
+    self._progress = progress.ProgressReporter()
+
+  def process(self, batch: manifest.ManifestRange):
+    ingested = collections.Counter()
+    files = size = skipped = 0
+    for source in manifest.read_range(batch):
+      files += 1
+      size += max(source.size, 0)
+      try:
+        split, record, digest, image_size = self._encode(source)
+      except image_probe.BadImageError as error:
+        skipped += 1
+        yield self._skip(source, error)
+        continue
+      ingested[(split, source.class_key)] += 1
+      yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
+      yield beam.pvalue.TaggedOutput(
+          _DIGEST_TAG, (digest, (source.relative_path, image_size, split,
+                                 source.class_key)))
+    for key, count in ingested.items():
+      yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))
+    self._progress.add(batch.path, files=files, size=size, skipped=skipped)
+
+  def finish_bundle(self):
+    self._progress.flush()
+
+  def _encode(self, source: discovery_lib.SourceFile):
+    """Returns (output split, serialized Example, sha256 hex digest, size in
+    bytes), or raises BadImageError."""
+    if source.skip_reason:
+      raise image_probe.BadImageError(source.skip_reason, source.skip_detail)
+    max_bytes = self._config.max_file_bytes
+    if source.size > max_bytes:
+      raise image_probe.BadImageError(
+          reasons.TOO_LARGE,
+          f'{source.size} bytes, over max_file_bytes={max_bytes}')
+    try:
+      data = _read_bytes(source.path, max_bytes)
+    except OSError as error:
+      raise image_probe.BadImageError(reasons.UNREADABLE,
+                                      f'cannot read: {error}') from None
+    info = image_probe.probe_image(
+        data, validation=self._config.validation,
+        max_pixels=self._config.max_pixels)
+    if (source.label is None and
+        self._config.labels == config_lib.LABELS_FOLDER):
+      raise image_probe.BadImageError(
+          reasons.NO_CLASS_FOLDER,
+          "image directly in the split root; put it in a class folder or set "
+          "labels='none'")
+    example = example_encoder.build_example(
+        data, info, source.relative_path,
+        label=source.label, class_name=source.class_name,
+        label_ids=source.label_ids, label_names=source.label_names,
+        features=source.features)
+    self._examples.inc()
+    self._image_bytes.inc(len(data))
+    digest = example.features.feature[
+        artifact.SHA256].bytes_list.value[0]
+    return (self._output_splits.assign(source, example,
+                                       self._config.split_key),
+            example.SerializeToString(deterministic=True), digest.decode(),
+            len(data))
+
+  def _skip(self, source: discovery_lib.SourceFile,
+            error: image_probe.BadImageError):
+    reason, detail = error.reason, error.detail
+    self._skipped.inc()
+    self._skipped_by_reason[reason].inc()
+    if (self._config.on_bad_image == config_lib.ON_BAD_FAIL and
+        reason != reasons.HIDDEN):
+      raise BadFileError(
+          f'Bad input file {source.path or source.relative_path!r} '
+          f'({reason}): {detail}. Fix or remove '
+          "it, or set on_bad_image='skip' to skip and report bad files.")
+    record = {
+        'relative_path': source.relative_path,
+        'split': source.input_split,
+        'reason': reason,
+        'detail': detail,
+    }
+    if error.policy:  # A check under which the project is stricter than TF.
+      record['policy'] = error.policy
+    return beam.pvalue.TaggedOutput(_SKIPPED_TAG,
+                                    json.dumps(record, ensure_ascii=False))
+
+
+def _read_bytes(path: str, max_bytes: int) -> bytes:
+  """Reads a whole file, through Beam's FileSystems for URIs.
+
+  `read()` without a size lets Python allocate exactly the file's size;
+  `read(max_bytes + 1)` would allocate max_bytes for every file.
+  """
+  if FileSystems.get_scheme(path) is not None:
+    with FileSystems.open(path, 'application/octet-stream',
+                          CompressionTypes.UNCOMPRESSED) as file:
+      return file.read()
+  with open(path, 'rb') as file:
+    size = os.fstat(file.fileno()).st_size
+    if size > max_bytes:  # It grew since it was listed.
+      raise image_probe.BadImageError(
+          reasons.TOO_LARGE, f'{size} bytes, over max_file_bytes={max_bytes}')
+    return file.read()
+
+
+class EncodeImages(beam.PTransform):
+  """Encodes the files of a manifest (see ImageFolderToExamples).
+
+  Args:
+    batches: The manifest's batches, from `manifest.stage`.
+    config: The ingest options.
+    output_splits: How files are assigned to output splits.
+  """
+
+  def __init__(self, batches: Sequence[manifest.ManifestRange],
+               config: config_lib.IngestConfig, output_splits: OutputSplits):
+    super().__init__()
+    for name in output_splits.names:
+      if name.startswith('__'):
+        raise ValueError(f'Split name {name!r} may not start with "__".')
+    self._batches = list(batches)
+    self._config = config
+    self._output_splits = output_splits
+
+  def expand(self, pbegin):
+    example_tags = [_EXAMPLES_TAG_PREFIX + name
+                    for name in self._output_splits.names]
+    outputs = (
+        pbegin
+        | 'ListBatches' >> beam.Create(self._batches, reshuffle=True)
+        | 'ReadAndEncode' >> beam.ParDo(
+            _EncodeImagesDoFn(self._config, self._output_splits)).with_outputs(
+                _SKIPPED_TAG, _INGESTED_TAG, _DIGEST_TAG, *example_tags))
+    result = {
+        name: outputs[tag]
+        for name, tag in zip(self._output_splits.names, example_tags)
+    }
+    result[SKIPPED_KEY] = outputs[_SKIPPED_TAG]
+    result[COUNTS_KEY] = (
+        outputs[_INGESTED_TAG] | 'CountPerClass' >> beam.CombinePerKey(sum))
+    # Only (digest, path, size, split, class) tuples are grouped: never the
+    # image bytes.
+    result[DIGESTS_KEY] = outputs[_DIGEST_TAG]
+    result[DUPLICATES_KEY] = (
+        outputs[_DIGEST_TAG]
+        | 'GroupByContent' >> beam.GroupByKey()
+        | 'KeepDuplicates' >> beam.FlatMapTuple(duplicate_group))
+    return result
+
+
+class ImageFolderToExamples(beam.PTransform):
+  """Reads image folders into serialized tf.train.Examples, one PCollection a split.
+
+  Args:
+    input_base: Folder (local path or URI) holding the images.
+    input_splits: Input splits and their patterns; by default one split
+      'train' with pattern '*' (every class folder of input_base).
+    output_splits: Hash-bucket output splits; None keeps the input splits.
+    partition_feature_name: Feature whose value chooses the bucket; by
+      default `config.split_key` decides (the image's content).
+    config: The ingest options.
+    previous_class_names: The vocabulary of an earlier span, whose label ids
+      stay (the component's driver reads it from ML Metadata).
+    staging_dir: Where to write the list of files for the workers; by default
+      a new folder under the pipeline's --temp_location if set (required on
+      distributed runners), else a local temp folder.
+
+  Returns (from expand) a dict: each output split name maps to its serialized
+  Examples; SKIPPED_KEY to JSON lines describing each skipped file;
+  COUNTS_KEY to ((split, class_name), count) pairs; DUPLICATES_KEY to JSON
+  lines describing each group of identical files; DIGESTS_KEY to the content
+  digest, path, size, split and class of every ingested image.
+
+  Every IngestConfig option works here but one: `stratify=True` chooses each
+  image's split from the digests of all the images of its class, so it needs
+  a first pipeline run before this one; `beam.engine.run_ingest` (what the
+  component and the `ingest` command run) makes both runs. The engine also
+  writes the ingest report and enforces `max_bad_fraction`; with this
+  transform, the SKIPPED_KEY and COUNTS_KEY outputs are yours to use.
+  """
+
+  def __init__(self,
+               input_base: str,
+               *,
+               input_splits: Sequence[discovery_lib.InputSplit] = (
+                   discovery_lib.InputSplit('train', '*'),),
+               output_splits: Optional[Sequence[HashBucketSplit]] = None,
+               partition_feature_name: Optional[str] = None,
+               config: config_lib.IngestConfig = config_lib.IngestConfig(),
+               previous_class_names: Optional[Sequence[str]] = None,
+               staging_dir: Optional[str] = None):
+    super().__init__()
+    if config.stratify:
+      raise ValueError(
+          'stratify=True takes two pipeline runs (digests first, then the '
+          'split); use image_example_gen.run_ingest, the ImageExampleGen '
+          'component or the image-example-gen ingest command.')
+    self._input_base = input_base
+    self._staging_dir = staging_dir
+    self._input_splits = tuple(input_splits)
+    self._config = config
+    self._previous_class_names = previous_class_names
+    self._output_splits = OutputSplits.for_splits(
+        self._input_splits, output_splits, partition_feature_name)
+
+  def expand(self, pbegin):
+    staging_dir = self._staging_dir or _default_staging_dir(pbegin.pipeline)
+    found = plan.plan_files(self._input_base, self._input_splits,
+                            self._config, self._previous_class_names)
+    staged = manifest.stage(found, staging_dir)
+    return pbegin | EncodeImages(staged.batches, self._config,
+                                 self._output_splits)
+
+
+def duplicate_group(digest: str, copies) -> Iterator[str]:
+  """A JSON line for files with identical bytes; nothing for a unique file.
+
+  Args:
+    digest: The files' sha256, hex.
+    copies: (relative path, size, output split, class name) of each file.
+  """
+  copies = sorted(copies)
+  if len(copies) < 2:
+    return
+  yield json.dumps({
+      'sha256': digest,
+      'size': copies[0][1],
+      'files': [path for path, _, _, _ in copies],
+      'splits': sorted({split for _, _, split, _ in copies}),
+      'class_names': sorted({name for _, _, _, name in copies}),
+  }, ensure_ascii=False)
+
+
+def _default_staging_dir(pipeline: beam.Pipeline) -> str:
+  """A new folder under the pipeline's temp_location, else a local temp one."""
+  temp_location = pipeline.options.view_as(
+      beam.options.pipeline_options.GoogleCloudOptions).temp_location
+  if temp_location:
+    return FileSystems.join(temp_location,
+                            f'image_example_gen-{uuid.uuid4().hex}')
+  return tempfile.mkdtemp(prefix='image_example_gen-')
