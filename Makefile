@@ -17,7 +17,7 @@ ARGS ?=
 INGEST_ARGS ?= $(ARGS)
 CHAIN_ARGS ?= $(ARGS)
 
-.PHONY: install run train test fuzz benchmark benchmark-ingest benchmark-chain clean
+.PHONY: install run train test test-fast fuzz benchmark benchmark-ingest benchmark-chain clean
 
 install: $(INSTALLED)
 
@@ -38,6 +38,10 @@ fuzz: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest tests $(ARGS)
+
+# The unit tests, without the end-to-end ones (marker `slow`): under a minute.
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest tests -m 'not slow and not engines' $(ARGS)
 
 benchmark: benchmark-ingest benchmark-chain
 

@@ -12,6 +12,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import psutil
 
+from image_example_gen.core import artifact
+
 __all__ = [
     'RssSample', 'SampledRun', 'code_version', 'count_records', 'gzip_seconds',
     'peak_between', 'read_all', 'run_sampled', 'split_files'
@@ -113,8 +115,9 @@ def split_files(pipeline_root: str) -> Dict[str, List[str]]:
   """{split name: its data files} of the Examples artifacts under the root."""
   splits: Dict[str, List[str]] = {}
   for split_dir in sorted(glob.glob(
-      os.path.join(pipeline_root, '*', 'examples', '*', 'Split-*'))):
-    name = os.path.basename(split_dir)[len('Split-'):]
+      os.path.join(pipeline_root, '*', 'examples', '*',
+                   artifact.SPLIT_PREFIX + '*'))):
+    name = os.path.basename(split_dir)[len(artifact.SPLIT_PREFIX):]
     splits.setdefault(name, []).extend(
         sorted(glob.glob(os.path.join(split_dir, '*'))))
   return splits

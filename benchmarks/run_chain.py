@@ -47,6 +47,7 @@ from tfx.types import artifact_utils
 from benchmarks import measure
 from benchmarks.chain_config import COMPRESSIONS
 from benchmarks.chain_config import MODES
+from image_example_gen.core import artifact
 from pipelines import image_pipeline
 
 __all__ = ['main']
@@ -123,11 +124,12 @@ def _latest(store, type_name: str):
   return max(artifacts, key=lambda a: a.id) if artifacts else None
 
 
-def _split_protos(artifact, file_name: str, read) -> Dict[str, Any]:
+def _split_protos(output, file_name: str, read) -> Dict[str, Any]:
   """{split: read(path of file_name in Split-<split>)} of an artifact."""
   splits = artifact_utils.decode_split_names(
-      artifact.properties['split_names'].string_value)
-  return {split: read(os.path.join(artifact.uri, f'Split-{split}', file_name))
+      output.properties['split_names'].string_value)
+  return {split: read(os.path.join(artifact.split_dir(output.uri, split),
+                                   file_name))
           for split in splits}
 
 

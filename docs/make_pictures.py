@@ -9,7 +9,7 @@ prints the summary, and copies the two pictures the README shows to docs/:
 `contact_sheet_train.png` and `classes_train.png`.
 
 The output is the same on every run: the split of each image hashes its
-path, and the samples are the images with the smallest sha256.
+content, and the samples are the images with the smallest sha256.
 """
 
 import os

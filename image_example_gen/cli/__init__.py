@@ -58,10 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
   ingest = commands.add_parser(
       'ingest', parents=[common],
       help='write the Examples of an image folder (no pipeline needed)',
-      description="Runs ImageExampleGen's executor on DATA_ROOT without a "
-      'TFX pipeline or ML Metadata, and writes what the component writes: '
-      'TFRecord shards in DIR/Split-<name>/ and DIR/ingest_report.json. '
-      'Then prints the report.')
+      description='Runs the ingest engine (what the ImageExampleGen component '
+      'runs) on DATA_ROOT without a TFX pipeline or ML Metadata, and writes '
+      'what the component writes: TFRecord shards in DIR/Split-<name>/, '
+      'DIR/ingest_report.json, skipped.jsonl and labels.txt. Then prints the '
+      'report.')
   ingest_command.add_arguments(ingest)
   ingest.set_defaults(run=ingest_command.run)
   inspect = commands.add_parser(

@@ -1,7 +1,7 @@
 """What the command logs to stderr: this package's INFO lines, little else.
 
 The package's own loggers (`image_example_gen.*`: the files found, the
-progress lines of `image_example_gen.beam.progress` every 10 s) print their
+progress lines of `image_example_gen.beam.progress` every 5 s) print their
 messages to stderr, warnings as `image-example-gen: warning: ...`. TensorFlow's C++ start-up lines, Beam's worker chatter and
 the errors Beam logs with a traceback before re-raising them (the command
 reports each error once, on one line) are turned down, and library

@@ -81,8 +81,9 @@ class ImageExampleGen(component.FileBasedExampleGen):
       range_config: Span range, for patterns with {SPAN} (as in TFX).
       config: All ingest options as one IngestConfig.
       **options: Or the same options as keywords (IngestConfig's fields:
-        labels, class_names, on_bad_image, max_bad_fraction, compression,
-        validation, max_file_bytes, max_pixels, gzip_level).
+        labels, class_names, metadata_file, on_bad_image, max_bad_fraction,
+        compression, validation, split_key, stratify, max_file_bytes,
+        max_pixels, gzip_level; see docs/options.md).
 
     Raises:
       TypeError: An unknown option, or both config and options.

@@ -14,7 +14,8 @@
                   MLMD property names (the only module that knows them)
   files           the one file API (local paths and gs:// alike)
 
-May import: the standard library, Pillow, numpy, protobuf, and Beam's file
-systems through `files` only. Never TensorFlow, TFX, or a Beam pipeline API:
-Beam workers import this layer, and stay light.
+May import: the standard library, Pillow (and pillow-heif), numpy, protobuf,
+isal, and Beam's file systems (`apache_beam.io.filesystems`, for URIs). Never
+TensorFlow, TFX, or Beam's pipeline API: Beam workers import this layer, and
+stay light.
 """

@@ -38,7 +38,7 @@ __all__ = [
     'shard_prefix', 'split_dir', 'split_names_on_disk', 'write_artifact_files'
 ]
 
-# Feature keys of every Example (docs/ingest.md, "Feature keys").
+# Feature keys of every Example (docs/ingest_report.md, "Feature keys").
 ENCODED = 'image/encoded'
 FORMAT = 'image/format'
 HEIGHT = 'image/height'

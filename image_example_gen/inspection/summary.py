@@ -8,7 +8,7 @@ report lists.
 
 import collections
 import statistics as statistics_math
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from image_example_gen.core import artifact
 from image_example_gen.core import ingest_report
@@ -40,7 +40,8 @@ def summary_lines(examples_dir: str, report: Mapping[str, Any],
   for split in splits:
     lines += _split_lines(split, vocabulary,
                           report['examples'].get(split.name, {}))
-  lines += _skipped_lines(report.get('skipped', []))
+  lines += _skipped_lines(report.get('skipped', []),
+                          report.get('skipped_per_reason'))
   lines += ingest_report.IngestReport.from_dict(dict(report)).duplicate_lines()
   return lines
 
@@ -79,8 +80,11 @@ def _split_lines(split: statistics_lib.SplitStatistics,
   return lines
 
 
-def _skipped_lines(skipped: Sequence[Dict[str, Any]]) -> List[str]:
-  if not skipped:
+def _skipped_lines(skipped: Sequence[Dict[str, Any]],
+                   per_reason: Optional[Mapping[str, int]]) -> List[str]:
+  """Counts per reason (the report's, which counts every file; its list
+  holds only the first files of each reason), and the first files."""
+  if not skipped and not per_reason:
     return [f'Skipped no file ({_REPORT}).']
   by_reason = collections.defaultdict(list)
   for entry in skipped:
@@ -88,12 +92,15 @@ def _skipped_lines(skipped: Sequence[Dict[str, Any]]) -> List[str]:
     if entry.get('policy'):
       name += f' [{entry["policy"]}]'
     by_reason[entry.get('reason', '?')].append(name)
-  lines = [f'Skipped {len(skipped)} files ({_REPORT}): ' + _counts(
-      (reason, len(by_reason[reason])) for reason in sorted(by_reason))]
+  if per_reason is None:  # A report from before skipped.jsonl: all listed.
+    per_reason = {reason: len(names) for reason, names in by_reason.items()}
+  lines = [f'Skipped {sum(per_reason.values())} files ({_REPORT}): ' + _counts(
+      (reason, per_reason[reason]) for reason in sorted(per_reason))]
   for reason in sorted(by_reason):
     names = by_reason[reason]
     shown = ', '.join(names[:_FILES_PER_REASON])
-    more = len(names) - _FILES_PER_REASON
+    more = per_reason.get(reason, len(names)) - min(len(names),
+                                                   _FILES_PER_REASON)
     lines.append(_cut(f'  {reason}: {shown}' +
                       (f', ... and {more} more' if more > 0 else '')))
   return lines

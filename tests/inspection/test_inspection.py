@@ -101,6 +101,7 @@ def report_fixture(artifact):
 # --- locating the artifact ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_find_examples_returns_an_artifact_folder_itself(artifact):
   assert find_examples(artifact) == artifact
 
@@ -233,6 +234,7 @@ def test_contact_sheets_have_a_row_per_class_and_a_cell_per_sample(
       assert len(np.unique(owl.reshape(-1, 3), axis=0)) <= 2  # cell and gap
 
 
+@pytest.mark.slow
 def test_samples_are_the_smallest_digests_and_the_same_on_every_run(
     artifact, files, tmp_path):
   sheets = []

@@ -1,6 +1,7 @@
 """Labels agree with tf.keras.utils.image_dataset_from_directory on one folder."""
 
 import json
+import pytest
 import os
 import shutil
 
@@ -12,9 +13,9 @@ import tensorflow as tf
 
 from image_example_gen import ImageFolderToExamples
 import example_reader
+import paths
 
-_TESTDATA = os.path.join(os.path.dirname(os.path.dirname(__file__)),
-                         'testdata')
+_TESTDATA = str(paths.TESTDATA)
 
 
 def _copy_good_images(destination):
@@ -38,6 +39,7 @@ def _filename_and_label(record):
           example_reader.feature_value(example, 'image/class/label'))
 
 
+@pytest.mark.slow
 def test_labels_match_keras_image_dataset_from_directory(tmp_path):
   root = str(tmp_path / 'photos')
   copied = _copy_good_images(root)

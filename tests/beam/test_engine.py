@@ -10,7 +10,7 @@ import tensorflow as tf
 from tfx.proto import example_gen_pb2
 
 from image_example_gen import IngestConfig
-from image_example_gen.core import ingest_report
+from image_example_gen.core import artifact
 from image_example_gen import read_class_names
 from ingest_runner import ingest_folder
 import example_reader
@@ -38,6 +38,7 @@ def presplit_files_fixture():
   }
 
 
+@pytest.mark.slow
 def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
                                                  presplit_files):
   root = make_tree(presplit_files)
@@ -73,14 +74,13 @@ def test_do_writes_every_image_with_all_features(make_tree, tmp_path,
   assert examples.get_string_custom_property('file_format') == 'tfrecords_gzip'
 
 
+@pytest.mark.slow
 def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
                                                 presplit_files):
   root = make_tree(presplit_files)
   examples = ingest_folder(root, str(tmp_path / 'out'),
                            input_config=_presplit_config())
-  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    report = json.load(file)
+  report = artifact.read_report_dict(examples.uri)
   assert report['examples'] == {
       'train': {'ant': 2, 'bee': 2, 'cow': 1},
       'eval': {'ant': 1, 'cow': 1},
@@ -99,6 +99,7 @@ def test_do_writes_report_and_custom_properties(make_tree, tmp_path,
   assert read_class_names(examples) == ['ant', 'bee', 'cow']
 
 
+@pytest.mark.slow
 def test_gzip_output_is_gzip_tfrecords(make_tree, tmp_path):
   files = {f'c{i % 2}/{i}.png': image_factory.png(size=(9 + i, 9))
            for i in range(6)}
@@ -116,6 +117,7 @@ def test_gzip_output_is_gzip_tfrecords(make_tree, tmp_path):
       for r in records) == sorted(files)
 
 
+@pytest.mark.slow
 def test_report_names_the_strict_policy_of_a_skip(make_tree, tmp_path):
   root = make_tree({
       'c/photo.jpg': image_factory.jpeg(),
@@ -123,15 +125,14 @@ def test_report_names_the_strict_policy_of_a_skip(make_tree, tmp_path):
       'c/cut.jpg': image_factory.jpeg()[:-2],
   })
   examples = ingest_folder(root, str(tmp_path / 'out'))
-  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    skipped = json.load(file)['skipped']
+  skipped = artifact.read_report_dict(examples.uri)['skipped']
   assert [(entry['relative_path'], entry['reason'], entry.get('policy'))
           for entry in skipped] == [
               ('c/cut.jpg', 'corrupt', None),
               ('c/palette.bmp', 'unsupported_format', 'bmp_colour_palette')]
 
 
+@pytest.mark.slow
 def test_max_bad_fraction_fails_and_publishes_nothing(make_tree, tmp_path):
   root = make_tree({
       'c/good.jpg': image_factory.jpeg(),
@@ -144,6 +145,7 @@ def test_max_bad_fraction_fails_and_publishes_nothing(make_tree, tmp_path):
   assert not glob.glob(os.path.join(output_dir, 'Split-*', '*'))
 
 
+@pytest.mark.slow
 def test_split_with_no_usable_image_is_an_error_naming_its_pattern(
     make_tree, tmp_path):
   root = make_tree({
@@ -154,6 +156,7 @@ def test_split_with_no_usable_image_is_an_error_naming_its_pattern(
     ingest_folder(root, str(tmp_path / 'out'), input_config=_presplit_config())
 
 
+@pytest.mark.slow
 def test_duplicates_are_reported_with_conflicting_labels(make_tree, tmp_path):
   photo = image_factory.jpeg(size=(31, 17))
   drawing = image_factory.png(size=(12, 40))
@@ -166,9 +169,7 @@ def test_duplicates_are_reported_with_conflicting_labels(make_tree, tmp_path):
       'dog/unique.bmp': image_factory.bmp(size=(9, 9)),
   })
   examples = ingest_folder(root, str(tmp_path / 'out'))
-  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    report = ingest_report.IngestReport.from_json(file.read())
+  report = artifact.read_report(examples.uri)
 
   groups = {tuple(group['files']): group for group in report.duplicates}
   assert sorted(groups) == [
@@ -192,6 +193,7 @@ def test_duplicates_are_reported_with_conflicting_labels(make_tree, tmp_path):
           f'({len(photo)} bytes) labelled cat / dog') in lines
 
 
+@pytest.mark.slow
 def test_stratified_splits_keep_every_class_share(make_tree, tmp_path):
   counts = {'ant': 4, 'bee': 7, 'cow': 19}
   files = {f'{name}/{i}.png': image_factory.png(size=(10 + i, 8 + index))
@@ -200,9 +202,7 @@ def test_stratified_splits_keep_every_class_share(make_tree, tmp_path):
   files['cow/copy.png'] = files['cow/0.png']  # Duplicates share a split.
   examples = ingest_folder(make_tree(files), str(tmp_path / 'out'),
                           IngestConfig(stratify=True))
-  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    report = ingest_report.IngestReport.from_json(file.read())
+  report = artifact.read_report(examples.uri)
 
   (group,) = report.duplicates
   (copies_split,) = group['splits']  # Both copies in one split ...

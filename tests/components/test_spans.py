@@ -19,6 +19,9 @@ import example_reader
 import image_factory
 from pipelines import run_summary
 
+# End-to-end: TFX pipelines and components on real data.
+pytestmark = pytest.mark.slow
+
 _PIPELINE = 'spans'
 
 

@@ -24,6 +24,9 @@ from pipelines import run_summary
 from pipelines import train_pipeline
 from pipelines import train_summary
 
+# End-to-end: TFX pipelines and components on real data.
+pytestmark = pytest.mark.slow
+
 CLASSES = ('blue_disc', 'green_checks', 'red_stripes')
 
 

@@ -28,6 +28,7 @@ from tfx import v1 as tfx
 from image_example_gen import ImageExampleGen
 from image_example_gen import cli
 from image_example_gen.core import config as config_lib
+from image_example_gen.core import artifact
 from image_example_gen.core import ingest_report
 from image_example_gen import inspection
 from image_example_gen.beam import progress
@@ -96,9 +97,7 @@ def _command(*args, cwd):
 
 
 def _report(examples_dir) -> ingest_report.IngestReport:
-  with open(os.path.join(examples_dir, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    return ingest_report.IngestReport.from_json(file.read())
+  return artifact.read_report(examples_dir)
 
 
 def _records(examples_dir):
@@ -126,6 +125,7 @@ def _split_dirs(out_dir):
 # --- errors ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_missing_data_root_is_one_line_and_status_1(tmp_path):
   result = _command('ingest', 'no_such_folder', '--out', 'out', cwd=tmp_path)
 
@@ -184,6 +184,7 @@ def test_out_dir_holding_splits_is_refused_without_overwrite(capsys, tmp_path,
   assert shard.read_bytes() == b'earlier run'
 
 
+@pytest.mark.slow
 def test_inspect_missing_folder_is_one_line_and_status_1(tmp_path,
                                                         monkeypatch):
   result = _command('inspect', 'no_such_folder', cwd=tmp_path)
@@ -206,6 +207,7 @@ def test_inspect_folder_not_written_by_image_example_gen(capsys, tmp_path):
   assert capsys.readouterr().err == f'{ERROR}{raised.value}\n'
 
 
+@pytest.mark.slow
 def test_inspect_unknown_split(capsys, ingested):
   out_dir, _, _ = ingested
   assert cli.main(['inspect', out_dir, '--split', 'test']) == 1
@@ -214,6 +216,7 @@ def test_inspect_unknown_split(capsys, ingested):
       'them\n')
 
 
+@pytest.mark.slow
 def test_bad_file_with_on_bad_image_fail(capsys, tmp_path, data_root):
   out_dir = str(tmp_path / 'out')
   assert cli.main(['ingest', data_root, '--out', out_dir, '--on-bad-image',
@@ -228,6 +231,7 @@ def test_bad_file_with_on_bad_image_fail(capsys, tmp_path, data_root):
   assert not _split_dirs(out_dir)
 
 
+@pytest.mark.slow
 def test_max_bad_fraction_gate(capsys, tmp_path, data_root):
   out_dir = str(tmp_path / 'out')
   assert cli.main(['ingest', data_root, '--out', out_dir,
@@ -270,6 +274,7 @@ def test_describe_takes_the_error_out_of_a_beam_worker_traceback():
 # --- ingest ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ingest_writes_what_the_component_writes(tmp_path, data_root,
                                                  ingested):
   out_dir, stdout, stderr = ingested
@@ -298,6 +303,7 @@ def test_ingest_writes_what_the_component_writes(tmp_path, data_root,
   assert 'Ingest progress: 10 of 10 files (100%)' in stderr
 
 
+@pytest.mark.slow
 def test_options_reach_the_config(tmp_path, data_root, ingested):
   out_dir = str(tmp_path / 'out')
   shutil.copytree(ingested[0], out_dir)  # An earlier, uncompressed ingest.
@@ -322,6 +328,7 @@ def test_options_reach_the_config(tmp_path, data_root, ingested):
   assert 'bee/damaged.jpg' in example_reader.by_filename(examples)
 
 
+@pytest.mark.slow
 def test_input_splits_are_kept(make_tree, tmp_path):
   root = make_tree({
       'train/ant/a1.jpg': image_factory.jpeg(),
@@ -369,6 +376,7 @@ def _run_watching_workers(command, cwd):
   return result, workers
 
 
+@pytest.mark.slow
 def test_ingest_with_beam_worker_processes(tmp_path, data_root, ingested):
   result, workers = _run_watching_workers(
       [sys.executable, '-m', 'image_example_gen', 'ingest', data_root,
@@ -470,6 +478,7 @@ def test_progress_bar_draws_snapshots():
   assert '1.0 MB/s, 2 images/s, 1 skipped, 2 s left' in drawn
 
 
+@pytest.mark.slow
 def test_installed_console_script_ingests_and_inspects(make_tree, tmp_path):
   """The `image-example-gen` script pip installed (not `python -m`)."""
   script = os.path.join(os.path.dirname(sys.executable), 'image-example-gen')

@@ -23,13 +23,16 @@ from tfx.utils import io_utils
 from tfx_bsl.public import tfxio
 
 from image_example_gen.components import image_schema
-from image_example_gen.core import ingest_report
+from image_example_gen.core import artifact
 from pipelines import image_pipeline
 from pipelines import run_summary
 import example_reader
+import paths
 
-_TESTDATA = os.path.join(os.path.dirname(os.path.dirname(__file__)),
-                         'testdata')
+# End-to-end: TFX pipelines and components on real data.
+pytestmark = pytest.mark.slow
+
+_TESTDATA = str(paths.TESTDATA)
 
 
 def _manifest(prefix: str):
@@ -45,9 +48,7 @@ def _store(metadata_path):
 
 
 def _report(examples_artifact):
-  with open(os.path.join(examples_artifact.uri, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    return ingest_report.IngestReport.from_json(file.read())
+  return artifact.read_report(examples_artifact.uri)
 
 
 def _read_like_trainer(store, pipeline_name, split):

@@ -88,6 +88,7 @@ def _decoded_shape(serialized: bytes):
           image.shape.as_list() == stored)
 
 
+@pytest.mark.slow
 def test_transform_turns_every_mutant_into_a_decodable_example_or_a_skip(
     make_tree):
   """Through the Beam transform: no exception, every file accounted for."""

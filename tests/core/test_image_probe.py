@@ -28,8 +28,9 @@ from image_example_gen.core.image_probe import BadImageError
 from image_example_gen.core.image_probe import ImageInfo
 from image_example_gen.core.image_probe import probe_image
 from image_example_gen.core.image_probe import strict_policies
+import paths
 
-TESTDATA = pathlib.Path(__file__).resolve().parent.parent / 'testdata'
+TESTDATA = paths.TESTDATA
 STRUCTURE = config_lib.VALIDATION_STRUCTURE
 DECODE = config_lib.VALIDATION_DECODE
 VALIDATIONS = (STRUCTURE, DECODE)

@@ -50,6 +50,7 @@ def test_snapshot_rates_and_time_left():
     None,
     ['--direct_running_mode=multi_processing', '--direct_num_workers=2'],
 ], ids=['in_process', 'two_workers'])
+@pytest.mark.slow
 def test_ingest_reports_all_its_files(make_tree, tmp_path, caplog, beam_args):
   files = {f'c{i % 3}/{i}.jpg': image_factory.jpeg(size=(20 + i, 16))
            for i in range(30)}

@@ -16,7 +16,7 @@ import tensorflow as tf
 from tfx.proto import example_gen_pb2
 
 from image_example_gen import IngestConfig
-from image_example_gen.core import ingest_report
+from image_example_gen.core import artifact
 from conftest import write_tree
 from ingest_runner import ingest_folder
 import example_reader
@@ -107,9 +107,7 @@ def _ingest(root, output_dir, beam_pipeline_args=None):
           split, value('image/encoded'), value('image/height'),
           value('image/width'), value('image/channels'),
           value('image/class/text').decode())
-  with open(os.path.join(output_dir, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    report = json.load(file)
+  report = artifact.read_report_dict(output_dir)
   return written, report, examples
 
 
@@ -123,6 +121,7 @@ def messy_folder_fixture(tmp_path_factory):
   return good, reasons, in_process, two_workers
 
 
+@pytest.mark.slow
 def test_every_good_image_is_ingested_once_and_unchanged(messy_folder):
   good, _, (written, _, _), _ = messy_folder
   assert sorted(written) == sorted(good)
@@ -156,6 +155,7 @@ def test_two_worker_processes_give_the_same_result(messy_folder):
   assert report_2 == report
 
 
+@pytest.mark.slow
 def test_failed_gate_leaves_no_split_files(tmp_path):
   root, _, _ = _make_messy_folder(tmp_path)
   output_dir = str(tmp_path / 'out')
@@ -164,6 +164,7 @@ def test_failed_gate_leaves_no_split_files(tmp_path):
   assert not glob.glob(os.path.join(output_dir, 'Split-*'))
 
 
+@pytest.mark.slow
 def test_on_bad_image_fail_leaves_no_split_files(tmp_path):
   root = write_tree(str(tmp_path / 'data'), {
       'c/good.jpg': image_factory.jpeg(),

@@ -51,6 +51,7 @@ def flat_tree_fixture(make_tree):
   })
 
 
+@pytest.mark.slow
 def test_examples_skips_and_counts(flat_tree):
   with TestPipeline() as pipeline:
     outputs = pipeline | ImageFolderToExamples(flat_tree)
@@ -75,6 +76,7 @@ def test_examples_skips_and_counts(flat_tree):
         label='Counts')
 
 
+@pytest.mark.slow
 def test_unlabeled_examples_have_no_class_features(flat_tree):
   config = IngestConfig(labels='none')
   with TestPipeline() as pipeline:
@@ -88,6 +90,7 @@ def test_unlabeled_examples_have_no_class_features(flat_tree):
     assert_that(keys, equal_to([expected_keys] * 5))
 
 
+@pytest.mark.slow
 def test_labels_agree_across_splits_when_a_class_is_missing(make_tree):
   root = make_tree({
       'train/ant/1.jpg': image_factory.jpeg(),
@@ -131,6 +134,7 @@ def _hash_split_filenames(root, out_dir, **kwargs):
   return result
 
 
+@pytest.mark.slow
 def test_hash_buckets_partition_every_image_once_and_reproducibly(
     make_tree, tmp_path):
   files = {f'c{i % 3}/img{i:02d}.jpg': image_factory.jpeg(size=(20 + i, 20))
@@ -148,6 +152,7 @@ def _copies_per_split(result):
                 for split in ('train', 'eval'))
 
 
+@pytest.mark.slow
 def test_identical_images_share_a_split_by_default(make_tree, tmp_path):
   same = image_factory.png(size=(33, 21))
   files = {f'c{i % 2}/copy{i}.png': same for i in range(6)}
@@ -170,6 +175,7 @@ def test_identical_images_share_a_split_by_default(make_tree, tmp_path):
   assert _copies_per_split(by_path) != [0, 6]
 
 
+@pytest.mark.slow
 def test_split_of_an_image_does_not_change_when_files_are_added(
     make_tree, tmp_path):
   files = {f'c{i % 3}/img{i:02d}.jpg': image_factory.jpeg(size=(20 + i, 20))

@@ -11,6 +11,7 @@ from tfx.proto import example_gen_pb2
 
 from image_example_gen.core import artifact
 from image_example_gen.core import example_encoder
+from image_example_gen.core import files
 from image_example_gen.core import ingest_report
 from image_example_gen.readers.dataset import image_dataset
 from image_example_gen.readers.dataset import read_class_names
@@ -64,12 +65,11 @@ def _artifact(root, shards, class_names=None, split='train') -> str:
   an ingest report beside it. Returns root."""
   root = str(root)
   for name, records in shards.items():
-    _write_shard(os.path.join(root, f'Split-{split}', name), records)
-  if class_names is not None:
+    _write_shard(os.path.join(artifact.split_dir(root, split), name), records)
+  if class_names is not None:  # Only the report: no labels.txt.
     report = ingest_report.IngestReport('/in', tuple(class_names), {}, ())
-    with open(os.path.join(root, ingest_report.REPORT_FILE_NAME), 'w',
-              encoding='utf-8') as file:
-      file.write(report.to_json())
+    files.write_text(os.path.join(root, artifact.REPORT_FILE_NAME),
+                     report.to_json())
   return root
 
 
@@ -292,6 +292,7 @@ def test_invalid_options_raise(tmp_path):
       image_dataset(uri, **options)
 
 
+@pytest.mark.slow
 def test_reads_an_artifact_written_by_the_executor(make_tree, tmp_path):
   files = {'train/ant/a1.jpg': image_factory.jpeg(),
            'train/bee/b1.png': image_factory.png('RGBA'),

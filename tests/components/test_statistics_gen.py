@@ -32,6 +32,9 @@ from ingest_runner import ingest_folder
 import example_reader
 import image_factory
 
+# End-to-end: TFX pipelines and components on real data.
+pytestmark = pytest.mark.slow
+
 _CLASSES = ['ant', 'bee', 'cow']
 
 

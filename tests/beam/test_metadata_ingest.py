@@ -11,7 +11,7 @@ import pytest
 
 from image_example_gen import IngestConfig
 from image_example_gen.core import discovery
-from image_example_gen.core import ingest_report
+from image_example_gen.core import artifact
 from image_example_gen.core import labeling
 from ingest_runner import ingest_folder
 import example_reader
@@ -41,11 +41,10 @@ def _values(example, key):
 
 
 def _report(examples):
-  with open(os.path.join(examples.uri, ingest_report.REPORT_FILE_NAME),
-            encoding='utf-8') as file:
-    return ingest_report.IngestReport.from_json(file.read())
+  return artifact.read_report(examples.uri)
 
 
+@pytest.mark.slow
 def test_csv_labels_and_typed_columns(make_tree, tmp_path):
   files = _images(['a.jpg', 'b.jpg', 'c.jpg', 'sub/d.jpg'])
   files['metadata.csv'] = (
@@ -72,6 +71,7 @@ def test_csv_labels_and_typed_columns(make_tree, tmp_path):
   assert _report(examples).skipped == ()
 
 
+@pytest.mark.slow
 def test_jsonl_multi_label(make_tree, tmp_path):
   files = _images(['a.jpg', 'b.jpg', 'c.jpg'])
   files['metadata.jsonl'] = '\n'.join(json.dumps(row) for row in [
@@ -96,6 +96,7 @@ def test_jsonl_multi_label(make_tree, tmp_path):
   assert counted == {'sky|tree': 1, '': 1, 'tree': 1}
 
 
+@pytest.mark.slow
 def test_folder_labels_with_metadata_columns(make_tree, tmp_path):
   files = {f'{name}/{index}.jpg': image
            for index, (name, image) in enumerate(
@@ -107,6 +108,7 @@ def test_folder_labels_with_metadata_columns(make_tree, tmp_path):
   assert _values(written['dog/1.jpg'], 'photographer') == [b'Bo']
 
 
+@pytest.mark.slow
 def test_integer_labels_named_by_class_names(make_tree, tmp_path):
   files = _images(['a.jpg', 'b.jpg'])
   files['metadata.csv'] = b'file_name,label\na.jpg,1\nb.jpg,0\n'
@@ -137,6 +139,7 @@ def _bad_rows_tree(make_tree):
   return make_tree(files)
 
 
+@pytest.mark.slow
 def test_every_bad_row_is_reported_with_its_reason(make_tree, tmp_path):
   examples = ingest_folder(
       _bad_rows_tree(make_tree), str(tmp_path / 'out'),
@@ -158,6 +161,7 @@ def test_every_bad_row_is_reported_with_its_reason(make_tree, tmp_path):
   assert examples.get_int_custom_property('num_skipped_unknown_label') == 1
 
 
+@pytest.mark.slow
 def test_bad_rows_count_for_the_gates(make_tree, tmp_path):
   root = _bad_rows_tree(make_tree)
   config = dict(labels='metadata', class_names=('cat', 'dog'))
@@ -179,6 +183,7 @@ def test_metadata_labels_need_a_metadata_file(make_tree, tmp_path):
     ingest_folder(root, str(tmp_path / 'out'), IngestConfig(labels='metadata'))
 
 
+@pytest.mark.slow
 def test_jsonl_bad_rows_and_stratified_multi_label(make_tree, tmp_path):
   names = [f'{i}.jpg' for i in range(12)]
   files = _images(names)
