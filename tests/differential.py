@@ -29,6 +29,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 from PIL import Image
 from PIL import PngImagePlugin
 
+import format_factory
 import image_factory
 
 __all__ = ['Verdict', 'compare', 'mutants', 'sources', 'tf_verdict']
@@ -63,6 +64,18 @@ def sources() -> Dict[str, bytes]:
       'bmp_32': image_factory.bmp('RGBA', size=_SIZE),
       'bmp_8_gray': image_factory.bmp('L', size=_SIZE),
   }
+
+
+@functools.lru_cache(maxsize=None)
+def transcoded_sources() -> Dict[str, bytes]:
+  """{flavour: bytes}: files TensorFlow does not decode as they are, which
+  the worker transcodes or turns upright (core.publish)."""
+  files = format_factory.new_format_files(_SIZE)
+  files['jpeg_oriented_6'] = format_factory.oriented_jpeg(
+      6, format_factory.upright_photo(_SIZE))
+  files['heic_oriented_8'] = format_factory.oriented_heic(
+      8, format_factory.upright_photo(_SIZE))
+  return files
 
 
 def _exif() -> bytes:
@@ -132,11 +145,13 @@ MUTATIONS: Dict[str, Callable] = {
 }
 
 
-def mutants(per_source: int, seed: int = 0
+def mutants(per_source: int, seed: int = 0,
+            originals: Optional[Dict[str, bytes]] = None
            ) -> Iterator[Tuple[str, str, bytes]]:
-  """Yields (source flavour, mutation, bytes), `per_source` per flavour,
-  cycling through the mutations, the same for the same seed."""
-  for flavour, data in sources().items():
+  """Yields (source flavour, mutation, bytes), `per_source` per flavour of
+  `originals` (default: sources()), cycling through the mutations, the same
+  for the same seed."""
+  for flavour, data in (originals or sources()).items():
     rng = random.Random(f'{seed}:{flavour}')
     header = _header_length(data)
     names = list(MUTATIONS)

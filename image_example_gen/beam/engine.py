@@ -175,10 +175,12 @@ class _Ingest:
       _ = (outputs[key]
            | f'Write[{name}]' >> beam.io.WriteToText(
                files.join(outputs_dir, name), '.jsonl'))
-    _ = (outputs[transform.COUNTS_KEY]
-         | 'CountsToJson' >> beam.Map(json.dumps, ensure_ascii=False)
-         | 'Write[counts]' >> beam.io.WriteToText(
-             files.join(outputs_dir, 'counts'), '.jsonl'))
+    for key, name in ((transform.COUNTS_KEY, 'counts'),
+                      (transform.PREPARED_KEY, 'prepared')):
+      _ = (outputs[key]
+           | f'ToJson[{name}]' >> beam.Map(json.dumps, ensure_ascii=False)
+           | f'Write[{name}]' >> beam.io.WriteToText(
+               files.join(outputs_dir, name), '.jsonl'))
     _LOGGER.info('Reading %d files (%.1f MB) from %s', staged.total_files,
                  staged.total_bytes / 1e6, self.input_base)
     try:
@@ -191,7 +193,8 @@ class _Ingest:
           _read_lines(files.join(outputs_dir, 'skipped*')),
           _read_lines(files.join(outputs_dir, 'counts*')),
           _read_lines(files.join(outputs_dir, 'duplicates*')),
-          multi_label=staged.multi_label)
+          multi_label=staged.multi_label,
+          prepared_lines=_read_lines(files.join(outputs_dir, 'prepared*')))
       for line in report.summary_lines():
         _LOGGER.info('%s', line)
       self._check(report)

@@ -37,10 +37,11 @@ from image_example_gen.core import discovery as discovery_lib
 from image_example_gen.core import example_encoder
 from image_example_gen.core import image_probe
 from image_example_gen.core import plan
+from image_example_gen.core import publish
 from image_example_gen.core import reasons
 
 __all__ = [
-    'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'SKIPPED_KEY',
+    'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'PREPARED_KEY', 'SKIPPED_KEY',
     'METRICS_NAMESPACE', 'BadFileError',
     'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits'
 ]
@@ -48,6 +49,9 @@ __all__ = [
 # Keys of the outputs besides the per-split Examples.
 SKIPPED_KEY = '__skipped__'  # JSON lines: relative_path, split, reason, detail.
 COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
+# ((action, source format), count): files transcoded, turned upright or
+# downscaled (core.publish.ACTIONS), per source format.
+PREPARED_KEY = '__prepared__'
 # JSON lines, one per group of identical files: sha256, size, files, splits,
 # class_names (see duplicate_group).
 DUPLICATES_KEY = '__duplicates__'
@@ -60,6 +64,7 @@ _EXAMPLES_TAG_PREFIX = 'examples/'
 _SKIPPED_TAG = 'skipped'
 _INGESTED_TAG = 'ingested'
 _DIGEST_TAG = 'digest'
+_PREPARED_TAG = 'prepared'
 
 
 class BadFileError(ValueError):
@@ -156,23 +161,28 @@ class _EncodeImagesDoFn(beam.DoFn):
 
   def process(self, batch: manifest.ManifestRange):
     ingested = collections.Counter()
+    prepared = collections.Counter()
     files = size = skipped = 0
     for source in manifest.read_range(batch):
       files += 1
       size += max(source.size, 0)
       try:
-        split, record, digest, image_size = self._encode(source)
+        split, record, digest, image_size, published = self._encode(source)
       except image_probe.BadImageError as error:
         skipped += 1
         yield self._skip(source, error)
         continue
       ingested[(split, source.class_key)] += 1
+      for action in published.actions:
+        prepared[(action, published.source_format)] += 1
       yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
       yield beam.pvalue.TaggedOutput(
           _DIGEST_TAG, (digest, (source.relative_path, image_size, split,
                                  source.class_key)))
     for key, count in ingested.items():
       yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))
+    for key, count in prepared.items():
+      yield beam.pvalue.TaggedOutput(_PREPARED_TAG, (key, count))
     self._progress.add(batch.path, files=files, size=size, skipped=skipped)
 
   def finish_bundle(self):
@@ -180,7 +190,7 @@ class _EncodeImagesDoFn(beam.DoFn):
 
   def _encode(self, source: discovery_lib.SourceFile):
     """Returns (output split, serialized Example, sha256 hex digest, size in
-    bytes), or raises BadImageError."""
+    bytes of the file, publish.Published), or raises BadImageError."""
     if source.skip_reason:
       raise image_probe.BadImageError(source.skip_reason, source.skip_detail)
     max_bytes = self._config.max_file_bytes
@@ -193,9 +203,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     except OSError as error:
       raise image_probe.BadImageError(reasons.UNREADABLE,
                                       f'cannot read: {error}') from None
-    info = image_probe.probe_image(
-        data, validation=self._config.validation,
-        max_pixels=self._config.max_pixels)
+    published = publish.publish_image(data, self._config)
     if (source.label is None and
         self._config.labels == config_lib.LABELS_FOLDER):
       raise image_probe.BadImageError(
@@ -203,18 +211,19 @@ class _EncodeImagesDoFn(beam.DoFn):
           "image directly in the split root; put it in a class folder or set "
           "labels='none'")
     example = example_encoder.build_example(
-        data, info, source.relative_path,
+        published.data, published.info, source.relative_path,
         label=source.label, class_name=source.class_name,
         label_ids=source.label_ids, label_names=source.label_names,
-        features=source.features)
+        features=source.features, source_format=published.source_format,
+        original_size=published.original_size)
     self._examples.inc()
-    self._image_bytes.inc(len(data))
+    self._image_bytes.inc(len(published.data))
     digest = example.features.feature[
         artifact.SHA256].bytes_list.value[0]
     return (self._output_splits.assign(source, example,
                                        self._config.split_key),
             example.SerializeToString(deterministic=True), digest.decode(),
-            len(data))
+            len(data), published)
 
   def _skip(self, source: discovery_lib.SourceFile,
             error: image_probe.BadImageError):
@@ -284,7 +293,8 @@ class EncodeImages(beam.PTransform):
         | 'ListBatches' >> beam.Create(self._batches, reshuffle=True)
         | 'ReadAndEncode' >> beam.ParDo(
             _EncodeImagesDoFn(self._config, self._output_splits)).with_outputs(
-                _SKIPPED_TAG, _INGESTED_TAG, _DIGEST_TAG, *example_tags))
+                _SKIPPED_TAG, _INGESTED_TAG, _DIGEST_TAG, _PREPARED_TAG,
+                *example_tags))
     result = {
         name: outputs[tag]
         for name, tag in zip(self._output_splits.names, example_tags)
@@ -292,6 +302,8 @@ class EncodeImages(beam.PTransform):
     result[SKIPPED_KEY] = outputs[_SKIPPED_TAG]
     result[COUNTS_KEY] = (
         outputs[_INGESTED_TAG] | 'CountPerClass' >> beam.CombinePerKey(sum))
+    result[PREPARED_KEY] = (
+        outputs[_PREPARED_TAG] | 'CountPrepared' >> beam.CombinePerKey(sum))
     # Only (digest, path, size, split, class) tuples are grouped: never the
     # image bytes.
     result[DIGESTS_KEY] = outputs[_DIGEST_TAG]
@@ -323,7 +335,9 @@ class ImageFolderToExamples(beam.PTransform):
   Examples; SKIPPED_KEY to JSON lines describing each skipped file;
   COUNTS_KEY to ((split, class_name), count) pairs; DUPLICATES_KEY to JSON
   lines describing each group of identical files; DIGESTS_KEY to the content
-  digest, path, size, split and class of every ingested image.
+  digest, path, size, split and class of every ingested image; PREPARED_KEY
+  to ((action, source format), count) pairs of the files transcoded, turned
+  upright or downscaled.
 
   Every IngestConfig option works here but one: `stratify=True` chooses each
   image's split from the digests of all the images of its class, so it needs

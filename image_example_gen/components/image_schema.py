@@ -28,6 +28,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from image_example_gen.core import config as config_lib
 from image_example_gen.core import artifact
 from image_example_gen.core import image_probe
+from image_example_gen.core import transcode
 
 __all__ = ['domain_info_by_feature', 'image_schema']
 
@@ -65,7 +66,10 @@ def image_schema(class_names: Optional[Sequence[str]],
   add(artifact.ENCODED, schema_pb2.BYTES).image_domain.SetInParent()
   add(artifact.FORMAT, schema_pb2.BYTES).string_domain.value.extend(
       image_probe.FORMATS)
-  for name in (artifact.HEIGHT, artifact.WIDTH):
+  add(artifact.SOURCE_FORMAT, schema_pb2.BYTES).string_domain.value.extend(
+      transcode.TF_FORMATS + transcode.TRANSCODED_FORMATS)
+  for name in (artifact.HEIGHT, artifact.WIDTH, artifact.ORIGINAL_HEIGHT,
+               artifact.ORIGINAL_WIDTH):
     domain = add(name, schema_pb2.INT).int_domain
     domain.min, domain.max = 1, _MAX_SIDE
   domain = add(artifact.CHANNELS, schema_pb2.INT).int_domain

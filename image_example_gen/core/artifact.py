@@ -32,7 +32,8 @@ from image_example_gen.core import ingest_report
 __all__ = [
     'ArtifactError', 'CHANNELS', 'CLASS_NAMES_PROPERTY', 'CLASS_TEXT', 'ENCODED',
     'FILENAME', 'FORMAT', 'HEIGHT', 'LABEL', 'LABELS_FILE_NAME',
-    'MULTI_LABEL_PROPERTY', 'REPORT_FILE_NAME', 'SHA256', 'SHARD_PREFIX',
+    'MULTI_LABEL_PROPERTY', 'ORIGINAL_HEIGHT', 'ORIGINAL_WIDTH',
+    'REPORT_FILE_NAME', 'SHA256', 'SHARD_PREFIX', 'SOURCE_FORMAT',
     'SKIPPED_FILE_NAME', 'SPLIT_PREFIX', 'WIDTH', 'artifact_root',
     'mlmd_properties', 'read_class_names', 'read_report', 'read_report_dict',
     'shard_prefix', 'split_dir', 'split_names_on_disk', 'write_artifact_files'
@@ -48,6 +49,11 @@ FILENAME = 'image/filename'
 LABEL = 'image/class/label'
 CLASS_TEXT = 'image/class/text'
 SHA256 = 'image/key/sha256'
+# The source file's format ('jpeg', 'webp', 'heif' ...), beside FORMAT (the
+# published one), and its size, upright, before any downscaling.
+SOURCE_FORMAT = 'image/source_format'
+ORIGINAL_HEIGHT = 'image/original/height'
+ORIGINAL_WIDTH = 'image/original/width'
 
 # The folder of each split, as TFX names them (artifact_utils.get_split_uri).
 SPLIT_PREFIX = 'Split-'

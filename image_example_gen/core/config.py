@@ -117,6 +117,19 @@ class IngestConfig:
     max_pixels: Images whose header declares more pixels (width * height)
       are skipped as `too_large` before their pixels are decoded. At most
       178,956,970, the limit past which Pillow refuses to open an image.
+    transcode: Convert what TensorFlow cannot decode but Pillow reads (WebP,
+      AVIF, TIFF, HEIC/HEIF, JPEG 2000 ...) to PNG (lossless sources, alpha)
+      or JPEG quality 95 (lossy sources); the first frame of a multi-frame
+      file. False skips those files as `unsupported_format`. See
+      docs/formats.md.
+    upright: Turn images with an EXIF orientation other than 1 (JPEG, HEIC,
+      TIFF ...) so that `tf.io.decode_image` returns the picture a viewer
+      shows; the published bytes carry no orientation. False publishes the
+      stored pixels as they are.
+    max_side: Scale images whose longer side exceeds this many pixels down
+      to it (aspect ratio kept, Lanczos); smaller ones are untouched. None
+      (the default) never scales. `image/height` and `image/width` describe
+      the stored image; `image/original/*` the source.
     gzip_level: ISA-L compression level, 0 to 3, for compression='gzip'.
       Level 3 (default) compresses photos as well as zlib's default level 6
       at about 4x its speed; level 1 is faster still and saves almost nothing
@@ -134,6 +147,9 @@ class IngestConfig:
   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
   max_pixels: int = DEFAULT_MAX_PIXELS
   gzip_level: int = 3
+  transcode: bool = True
+  upright: bool = True
+  max_side: Optional[int] = None
 
   def __post_init__(self):
     for option, choices in _CHOICES.items():
@@ -170,9 +186,15 @@ class IngestConfig:
       raise ValueError(
           f'Invalid metadata_file={self.metadata_file!r}; expected a path to '
           'a metadata.csv or metadata.jsonl file, or None to look for one.')
-    if not isinstance(self.stratify, bool):
+    for option in ('stratify', 'transcode', 'upright'):
+      if not isinstance(getattr(self, option), bool):
+        raise ValueError(f'Invalid {option}={getattr(self, option)!r}; '
+                         'expected True or False.')
+    if self.max_side is not None and (not _is_int(self.max_side) or
+                                      self.max_side < 1):
       raise ValueError(
-          f'Invalid stratify={self.stratify!r}; expected True or False.')
+          f'Invalid max_side={self.max_side!r}; expected a positive number '
+          'of pixels, or None to keep every size.')
     if not _is_int(self.gzip_level) or self.gzip_level not in range(4):
       raise ValueError(
           f'Invalid gzip_level={self.gzip_level!r}; expected 0 to 3 (ISA-L '

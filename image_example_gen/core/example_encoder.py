@@ -10,7 +10,8 @@ from typing import Optional, Sequence, Tuple
 from image_example_gen.core import example_proto
 from image_example_gen.core.artifact import (CHANNELS, CLASS_TEXT, ENCODED,
                                              FILENAME, FORMAT, HEIGHT, LABEL,
-                                             SHA256, WIDTH)
+                                             ORIGINAL_HEIGHT, ORIGINAL_WIDTH,
+                                             SHA256, SOURCE_FORMAT, WIDTH)
 from image_example_gen.core.image_probe import ImageInfo
 
 # Metadata column types (image_example_gen.core.metadata's, not imported: workers).
@@ -29,13 +30,16 @@ def build_example(
     class_name: Optional[str] = None,
     label_ids: Sequence[int] = (),
     label_names: Sequence[str] = (),
-    features: Sequence[Tuple[str, str, Sequence]] = ()
+    features: Sequence[Tuple[str, str, Sequence]] = (),
+    source_format: Optional[str] = None,
+    original_size: Optional[Tuple[int, int]] = None
 ) -> example_proto.Example:
   """Returns the Example of an image; no class features when label is None.
 
   Args:
-    data: The file's bytes, stored unchanged as `image/encoded`.
-    info: What the probe found: format, height, width, channels.
+    data: The bytes to publish as `image/encoded` (core.publish: the file's
+      own, or transcoded, turned upright or downscaled).
+    info: What the probe found in them: format, height, width, channels.
     relative_path: Path relative to input_base, stored as `image/filename`.
     label: Index of the class in the vocabulary, or None for unlabeled data.
     class_name: The class name, stored as `image/class/text` with the label.
@@ -44,6 +48,10 @@ def build_example(
     label_names: ... and the bytes list `image/class/text` of their names.
     features: Metadata columns, (name, 'int64' | 'float' | 'bytes', values),
       each stored under its name as a list of that type.
+    source_format: The source file's format, `image/source_format`; default
+      info.format (the file is published as it is).
+    original_size: The source's (height, width), `image/original/height`
+      and `image/original/width`; default info's.
   """
   example = example_proto.Example()
   feature = example.features.feature
@@ -52,6 +60,11 @@ def build_example(
   feature[HEIGHT].int64_list.value.append(info.height)
   feature[WIDTH].int64_list.value.append(info.width)
   feature[CHANNELS].int64_list.value.append(info.channels)
+  feature[SOURCE_FORMAT].bytes_list.value.append(
+      (source_format or info.format).encode())
+  original_height, original_width = original_size or (info.height, info.width)
+  feature[ORIGINAL_HEIGHT].int64_list.value.append(original_height)
+  feature[ORIGINAL_WIDTH].int64_list.value.append(original_width)
   feature[FILENAME].bytes_list.value.append(relative_path.encode('utf-8'))
   feature[SHA256].bytes_list.value.append(
       hashlib.sha256(data).hexdigest().encode())

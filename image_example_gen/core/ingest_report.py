@@ -42,6 +42,8 @@ class IngestReport:
       sha256, size, files (relative paths), splits (output splits) and
       class_names (more than one: a labelling error); sorted by first file.
     multi_label: Whether images have several labels each.
+    prepared: {action: {source format: count}}: the images transcoded,
+      turned upright and downscaled (core.publish), per source format.
   """
   input_base: str
   class_names: Tuple[str, ...]
@@ -49,6 +51,7 @@ class IngestReport:
   skipped: Tuple[Dict[str, str], ...]
   duplicates: Tuple[Dict[str, Any], ...] = ()
   multi_label: bool = False
+  prepared: Dict[str, Dict[str, int]] = dataclasses.field(default_factory=dict)
 
   @property
   def examples_per_split(self) -> Dict[str, int]:
@@ -102,6 +105,7 @@ class IngestReport:
             'redundant_copies': self.redundant_copies,
             'duplicates': list(self.duplicates),
             'multi_label': self.multi_label,
+            'prepared': self.prepared,
         },
         ensure_ascii=False, indent=1)
 
@@ -124,7 +128,8 @@ class IngestReport:
     return cls(values['input_base'], tuple(values['class_names']),
                values['examples'], tuple(values['skipped']),
                tuple(values.get('duplicates', ())),
-               bool(values.get('multi_label', False)))
+               bool(values.get('multi_label', False)),
+               dict(values.get('prepared', {})))
 
   def custom_properties(self) -> Dict[str, int]:
     """Totals for the Examples artifact's MLMD custom properties."""
@@ -141,6 +146,8 @@ class IngestReport:
       properties[f'num_examples_{split}'] = count
     for reason, count in self.skipped_per_reason.items():
       properties[f'num_skipped_{reason}'] = count
+    for action, by_format in self.prepared.items():
+      properties[f'num_{action}'] = sum(by_format.values())
     return properties
 
   def summary_lines(self) -> List[str]:
@@ -150,6 +157,7 @@ class IngestReport:
       per_class = ', '.join(f'{name or "(unlabeled)"}: {count}'
                             for name, count in sorted(by_class.items()))
       lines.append(f'  {split}: {sum(by_class.values())} ({per_class})')
+    lines += self.prepared_lines()
     lines += self.duplicate_lines()
     if not self.skipped:
       lines.append('Skipped no file.')
@@ -165,6 +173,17 @@ class IngestReport:
                    f'listed in {SKIPPED_FILE_NAME}')
     return lines
 
+
+  def prepared_lines(self) -> List[str]:
+    """What was done to publish images: none when all kept their bytes."""
+    names = {'transcoded': 'Transcoded', 'rotated': 'Turned upright',
+             'downscaled': 'Downscaled'}
+    return [
+        f'{names.get(action, action)}: {sum(by_format.values())} ('
+        + ', '.join(f'{source}: {count}'
+                    for source, count in by_format.items()) + ')'
+        for action, by_format in self.prepared.items()
+    ]
 
   def duplicate_lines(self) -> List[str]:
     """The duplicate groups for a person; none without duplicates."""
@@ -192,7 +211,8 @@ def build_report(input_base: str, class_names: Sequence[str],
                  split_names: Sequence[str], skipped_lines: Iterable[str],
                  count_lines: Iterable[str],
                  duplicate_lines: Iterable[str] = (),
-                 multi_label: bool = False) -> IngestReport:
+                 multi_label: bool = False,
+                 prepared_lines: Iterable[str] = ()) -> IngestReport:
   """Builds the report from the pipeline's skipped and count outputs.
 
   Args:
@@ -216,4 +236,14 @@ def build_report(input_base: str, class_names: Sequence[str],
   return IngestReport(
       posixpath.normpath(input_base) if '://' not in input_base else input_base,
       tuple(class_names), examples, tuple(skipped), tuple(duplicates),
-      multi_label)
+      multi_label, _prepared(prepared_lines))
+
+
+def _prepared(lines: Iterable[str]) -> Dict[str, Dict[str, int]]:
+  """{action: {source format: count}} from [[action, format], count] lines."""
+  prepared: Dict[str, Dict[str, int]] = {}
+  for line in lines:
+    (action, source_format), count = json.loads(line)
+    prepared.setdefault(action, {})[source_format] = count
+  return {action: dict(sorted(by_format.items()))
+          for action, by_format in sorted(prepared.items())}

@@ -11,6 +11,8 @@ import json
 import os
 
 from PIL import Image
+from PIL import ImageOps
+import numpy as np
 import pytest
 import tensorflow as tf
 from tfx.proto import example_gen_pb2
@@ -38,7 +40,6 @@ def _good_files():
       'photos/gray.jpg': image_factory.jpeg('L'),
       'photos/cmyk.jpg': image_factory.jpeg('CMYK'),
       'photos/progressive.jpg': image_factory.jpeg(progressive=True),
-      'photos/exif_rotated.jpg': _exif_rotated_jpeg(),
       'photos/UPPER.JPEG': image_factory.jpeg(size=(31, 17)),
       'photos/really_a_png.jpg': image_factory.png(),
       'graphics/la.png': image_factory.png('LA'),
@@ -50,18 +51,26 @@ def _good_files():
   }
 
 
+def _prepared_files():
+  """{relative path: bytes} of files published as other bytes: a TIFF
+  (transcoded) and a JPEG with EXIF orientation 6 (turned upright)."""
+  tiff = io.BytesIO()
+  image_factory.crop().save(tiff, 'TIFF')
+  return {
+      'graphics/scan.tif': tiff.getvalue(),
+      'photos/exif_rotated.jpg': _exif_rotated_jpeg(),
+  }
+
+
 def _bad_files():
   """{relative path: (bytes, expected reason)} of files to write."""
   bomb = image_factory.png_with_declared_size(image_factory.png(), 40000, 40000)
-  tiff = io.BytesIO()
-  image_factory.crop().save(tiff, 'TIFF')
   return {
       'README.txt': (b'About these photos', 'not_an_image'),
       'photos/truncated.jpg': (image_factory.jpeg(size=(64, 64))[:700],
                                'corrupt'),
       'photos/empty.jpg': (b'', 'corrupt'),
       'graphics/cut.png': (image_factory.png(size=(64, 64))[:200], 'corrupt'),
-      'graphics/scan.tif': (tiff.getvalue(), 'unsupported_format'),
       'graphics/bomb.png': (bomb, 'too_large'),
       'graphics/huge_file.jpg': (image_factory.jpeg(size=(400, 400)),
                                  'too_large'),
@@ -73,7 +82,8 @@ def _make_messy_folder(tmp_path):
   root = str(tmp_path / 'data')
   good = _good_files()
   bad = _bad_files()
-  write_tree(root, {**good, **{path: data for path, (data, _) in bad.items()}})
+  write_tree(root, {**good, **_prepared_files(),
+                    **{path: data for path, (data, _) in bad.items()}})
   expected_reasons = {path: reason for path, (_, reason) in bad.items()}
   outside = write_tree(str(tmp_path / 'outside'),
                        {'secret.jpg': image_factory.jpeg()})
@@ -124,13 +134,31 @@ def messy_folder_fixture(tmp_path_factory):
 @pytest.mark.slow
 def test_every_good_image_is_ingested_once_and_unchanged(messy_folder):
   good, _, (written, _, _), _ = messy_folder
-  assert sorted(written) == sorted(good)
+  assert sorted(written) == sorted([*good, *_prepared_files()])
   for path, data in good.items():
     split, encoded, height, width, channels, class_name = written[path]
     assert encoded == data
     assert class_name == path.split('/')[0]
     shape = tf.io.decode_image(data, expand_animations=False).shape
     assert [height, width, channels] == shape.as_list(), path
+
+
+@pytest.mark.slow
+def test_tiff_and_rotated_jpeg_are_published_as_a_viewer_shows_them(
+    messy_folder):
+  _, _, (written, report, _), _ = messy_folder
+  for path, data in _prepared_files().items():
+    _, encoded, height, width, channels, _ = written[path]
+    shown = np.asarray(
+        ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert('RGB'),
+        dtype=np.int16)
+    decoded = tf.io.decode_image(encoded, channels=3,
+                                 expand_animations=False).numpy()
+    assert [height, width] == list(shown.shape[:2]) == list(
+        decoded.shape[:2]), path
+    assert np.abs(decoded.astype(np.int16) - shown).mean() < 4, path
+  assert report['prepared'] == {'rotated': {'jpeg': 1},
+                                'transcoded': {'tiff': 1}}
 
 
 def test_every_bad_file_is_reported_with_its_reason(messy_folder):

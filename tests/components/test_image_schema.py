@@ -10,7 +10,8 @@ from image_example_gen.components.statistics_gen import domain_stats
 
 _IMAGE_FEATURES = [
     'image/encoded', 'image/format', 'image/height', 'image/width',
-    'image/channels', 'image/filename', 'image/key/sha256'
+    'image/channels', 'image/filename', 'image/key/sha256',
+    'image/source_format', 'image/original/height', 'image/original/width'
 ]
 
 
@@ -38,7 +39,10 @@ def test_labeled_schema_domains():
     assert not features[name].string_domain.value
   assert (features['image/channels'].int_domain.min,
           features['image/channels'].int_domain.max) == (1, 4)
-  for name in ('image/height', 'image/width'):
+  assert {'webp', 'avif', 'heif', 'tiff', 'jpeg'} <= set(
+      features['image/source_format'].string_domain.value)
+  for name in ('image/height', 'image/width', 'image/original/height',
+               'image/original/width'):
     assert features[name].int_domain.min == 1
   for feature in features.values():
     assert feature.presence.min_fraction == 1.0

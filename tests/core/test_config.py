@@ -21,6 +21,9 @@ EVERY_OPTION_CHANGED = dict(
     max_file_bytes=1234567,
     max_pixels=1000,
     gzip_level=1,
+    transcode=False,
+    upright=False,
+    max_side=512,
 )
 
 

@@ -95,6 +95,11 @@ def test_transform_turns_every_mutant_into_a_decodable_example_or_a_skip(
   files = {f'x/{flavour}-{index}.img': data
            for index, (flavour, _, data) in enumerate(
                differential.mutants(per_source=6, seed=7))}
+  files.update({f'x/{flavour}-t{index}.img': data
+                for index, (flavour, _, data) in enumerate(
+                    differential.mutants(
+                        per_source=3, seed=7,
+                        originals=differential.transcoded_sources()))})
   root = make_tree(files)
   with TestPipeline() as pipeline:
     outputs = pipeline | ImageFolderToExamples(
@@ -107,3 +112,65 @@ def test_transform_turns_every_mutant_into_a_decodable_example_or_a_skip(
     assert_that(every_file, equal_to(sorted(files)), label='EveryFile')
     assert_that(kept | beam.Filter(lambda pair: not pair[1]), equal_to([]),
                 label='NoPoison')
+
+
+# --- Files the worker transcodes or turns upright --------------------------
+
+# Mean absolute difference allowed between TensorFlow's decode of a published
+# image and Pillow's view of its source (0-255 levels): JPEG q95 re-encoding
+# plus TensorFlow's faster JPEG IDCT (tests/core/test_transcode.py measures
+# each case; PNG outputs match exactly).
+_PIXEL_TOLERANCE = 4.0
+
+
+def _pillow_view(data: bytes):
+  """What Pillow shows for a file: first frame, upright, RGB (16-bit gray
+  by its high byte, as core.transcode maps it); None if it cannot."""
+  import io  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from PIL import Image, ImageOps  # pylint: disable=g-import-not-at-top,g-multiple-import
+  try:
+    with Image.open(io.BytesIO(data)) as image:
+      image.load()
+      image = ImageOps.exif_transpose(image)
+      if image.mode.startswith('I;16'):
+        image = Image.fromarray(
+            (np.asarray(image, dtype=np.uint16) >> 8).astype(np.uint8))
+      return np.asarray(image.convert('RGB'), dtype=np.int16)
+  except Exception:  # pylint: disable=broad-except
+    return None
+
+
+def test_transcoded_mutants_publish_what_pillow_shows_or_a_skip():
+  """Mutants of WebP, TIFF, AVIF, HEIC, JPEG 2000 ... and oriented JPEGs:
+  each is published as bytes TensorFlow decodes, to the stored shape and to
+  the pixels Pillow shows for the mutant, or skipped with a reason; never an
+  exception."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core import image_probe  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core import publish  # pylint: disable=g-import-not-at-top
+  config = config_lib.IngestConfig()
+  published = skipped = 0
+  for flavour, mutation, data in differential.mutants(
+      12, seed=3, originals=differential.transcoded_sources()):
+    try:
+      result = publish.publish_image(data, config)
+    except image_probe.BadImageError:
+      skipped += 1
+      continue
+    published += 1
+    verdict = differential.tf_verdict(result.data)
+    info = result.info
+    assert verdict.shape == (info.height, info.width, info.channels), (
+        flavour, mutation, verdict)
+    shown = _pillow_view(data)
+    if result.actions and shown is not None and shown.shape[:2] == (
+        info.height, info.width):
+      import tensorflow as tf  # pylint: disable=g-import-not-at-top
+      decoded = tf.io.decode_image(result.data, channels=3,
+                                   expand_animations=False).numpy()
+      difference = np.abs(decoded.astype(np.int16) - shown).mean()
+      assert difference <= _PIXEL_TOLERANCE, (flavour, mutation, difference)
+  # Both outcomes occur: the campaign exercises the decoders, not only the
+  # signature checks.
+  assert published > 20 and skipped > 20, (published, skipped)
