@@ -5,13 +5,13 @@
 pictures script. It
 
 1. plans the work in the launcher (core.plan: list the files, join the
-   metadata, fix the vocabulary), and for `stratify=True` makes a first pass
-   that reads every image's content digest and deals the images out per class
-   (core.stratify);
+   metadata, fix the vocabulary);
 2. writes the file manifest (beam.manifest) and runs one streaming Beam
    pipeline (beam.transform.EncodeImages + beam.sink) that writes each output
    split's shards straight into the artifact, with no shuffle of the image
-   bytes, logging the progress while it runs (beam.progress);
+   bytes, logging the progress while it runs (beam.progress); with
+   `stratify=True` (the default) a branch of it deals each class's images
+   out to the splits by content first (core.stratify);
 3. builds the ingest report, checks the `max_bad_fraction` gate, and writes
    the report and the label map into the artifact (core.artifact), or removes
    the splits it wrote when the ingest must not be published.
@@ -24,7 +24,7 @@ import dataclasses
 import json
 import logging
 import tempfile
-from typing import Callable, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 import uuid
 
 import apache_beam as beam
@@ -40,7 +40,6 @@ from image_example_gen.core import discovery
 from image_example_gen.core import files
 from image_example_gen.core import ingest_report
 from image_example_gen.core import plan
-from image_example_gen.core import stratify
 
 __all__ = ['DEFAULT_INPUT_SPLITS', 'IngestError', 'default_output_splits',
            'run_ingest']
@@ -52,7 +51,34 @@ DEFAULT_INPUT_SPLITS = (discovery.InputSplit('single_split', '*'),)
 
 
 class IngestError(ValueError):
-  """An ingest that must not be published: no usable image, too many bad."""
+  """An ingest that must not be published: no usable image, too many bad.
+
+  Besides its message, it carries what a caller needs to phrase it in its own
+  terms (the command line names its flags and the files):
+
+  Attributes:
+    report: The ingest report of the refused run (counts, and every skipped
+      file in `report.skipped`); it is not written into the artifact.
+    option: The IngestConfig field whose limit refused the run
+      ('max_bad_fraction'), or None.
+    option_value: That option's value.
+    input_split: The input split (discovery.InputSplit) that yielded no
+      usable image, or None when the whole ingest did.
+    output_uri: The artifact folder that was not published.
+  """
+
+  def __init__(self, message: str, *,
+               report: Optional[ingest_report.IngestReport] = None,
+               option: Optional[str] = None,
+               option_value: Any = None,
+               input_split: Optional[discovery.InputSplit] = None,
+               output_uri: Optional[str] = None):
+    super().__init__(message)
+    self.report = report
+    self.option = option
+    self.option_value = option_value
+    self.input_split = input_split
+    self.output_uri = output_uri
 
 
 def default_output_splits(
@@ -153,10 +179,7 @@ class _Ingest:
   def run(self, previous_class_names) -> ingest_report.IngestReport:
     found = plan.plan_files(self.input_base, self.input_splits, self.config,
                             previous_class_names)
-    assigned = None
-    if self.config.stratify and self.splits.bucket_limits:
-      assigned = self._stratified_splits(found)
-    staged = manifest_lib.stage(found, self.staging_dir, assigned)
+    staged = manifest_lib.stage(found, self.staging_dir)
     del found  # Only the manifest holds the file list while workers run.
     outputs_dir = files.join(self.staging_dir, 'outputs')
     pipeline = self.make_pipeline()
@@ -206,29 +229,6 @@ class _Ingest:
     artifact.write_artifact_files(self.output_uri, report)
     return report
 
-  def _stratified_splits(self, found):
-    """{relative path: split} per core.stratify, from a first pass that
-    checks every image and takes its content digest (nothing is written)."""
-    staging = files.join(self.staging_dir, 'stratify')
-    staged = manifest_lib.stage(found, staging)
-    pipeline = self.make_pipeline()
-    outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
-        staged.batches, self.config, self.splits)
-    _ = (outputs[transform.DIGESTS_KEY]
-         | 'DigestsToJson' >> beam.MapTuple(
-             lambda digest, image: json.dumps(
-                 [image[3], digest, image[0]], ensure_ascii=False))
-         | 'WriteDigests' >> beam.io.WriteToText(
-             files.join(staging, 'digests'), '.jsonl'))
-    _LOGGER.info('Stratified splits: reading every image once first.')
-    with progress.ProgressMonitor(staged.progress_dir, staged.total_files,
-                                  staged.total_bytes):
-      pipeline.run().wait_until_finish()
-    images = [tuple(json.loads(line))
-              for line in _read_lines(files.join(staging, 'digests*'))]
-    return stratify.stratified_assignment(
-        images, self.splits.names, self.splits.bucket_limits)
-
   def _check(self, report: ingest_report.IngestReport) -> None:
     """Raises IngestError when the ingest must not be published."""
     per_reason = report.skipped_per_reason
@@ -236,21 +236,25 @@ class _Ingest:
       raise IngestError(
           f'No usable image under {report.input_base!r} (patterns '
           f'{[split.pattern for split in self.input_splits]}); skipped '
-          f'files per reason: {per_reason}. See the log for each file.')
+          f'files per reason: {per_reason}. See the log for each file.',
+          report=report, output_uri=self.output_uri)
     if self.splits.bucket_limits is None:
       per_split = report.examples_per_split
       for split in self.input_splits:
         if not per_split.get(split.name):
           raise IngestError(
               f'Input pattern {split.pattern!r} of split {split.name!r} '
-              f'matched no usable image under {report.input_base!r}.')
+              f'matched no usable image under {report.input_base!r}.',
+              report=report, input_split=split, output_uri=self.output_uri)
     limit = self.config.max_bad_fraction
     if limit is not None and report.bad_fraction > limit:
       raise IngestError(
           f'{report.bad_files} of {report.total_examples + report.bad_files} '
           f'files are bad ({report.bad_fraction:.1%}), over max_bad_fraction='
           f'{limit}; per reason: {per_reason}. Nothing was published; fix the '
-          'files listed in the log or raise the limit.')
+          'files listed in the log or raise the limit.',
+          report=report, option='max_bad_fraction', option_value=limit,
+          output_uri=self.output_uri)
 
 
 def _read_lines(pattern: str) -> List[str]:

@@ -18,7 +18,7 @@ shards mix classes, and the same input always gives the same batches.
 import dataclasses
 import hashlib
 import json
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
@@ -67,18 +67,9 @@ class StagedFiles:
   multi_label: bool = False
 
 
-def stage(found: Discovery, staging_dir: str,
-          assigned_splits: Optional[Dict[str, str]] = None) -> StagedFiles:
-  """Writes the planned files to a manifest in staging_dir.
-
-  `assigned_splits`: {relative path: output split} chosen beforehand
-  (stratified splits); the workers put those files there.
-  """
+def stage(found: Discovery, staging_dir: str) -> StagedFiles:
+  """Writes the planned files to a manifest in staging_dir."""
   planned = found.files
-  if assigned_splits:
-    planned = [source._replace(
-        assigned_split=assigned_splits.get(source.relative_path))
-               for source in planned]
   manifest_path = FileSystems.join(staging_dir, MANIFEST_FILE_NAME)
   batches = _write_manifest(planned, manifest_path)
   return StagedFiles(found.class_names, batches, len(planned),

@@ -39,6 +39,7 @@ from image_example_gen.core import image_probe
 from image_example_gen.core import plan
 from image_example_gen.core import publish
 from image_example_gen.core import reasons
+from image_example_gen.core import stratify
 
 __all__ = [
     'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'PREPARED_KEY', 'SKIPPED_KEY',
@@ -68,7 +69,27 @@ _PREPARED_TAG = 'prepared'
 
 
 class BadFileError(ValueError):
-  """Raised for a bad file when on_bad_image='fail'."""
+  """Raised for a bad file when on_bad_image='fail'.
+
+  Attributes:
+    path: The file, as the message names it.
+    reason: Why it is bad (one of core.reasons).
+    detail: What is wrong with it.
+
+  They are also the exception's `args` after the message, so that they survive
+  Beam's re-raising, which rebuilds the exception from its args with the step
+  name appended to the message.
+  """
+
+  def __init__(self, message: str, path: Optional[str] = None,
+               reason: Optional[str] = None, detail: Optional[str] = None):
+    super().__init__(message, path, reason, detail)
+    self.path = path
+    self.reason = reason
+    self.detail = detail
+
+  def __str__(self) -> str:
+    return str(self.args[0])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +161,31 @@ class OutputSplits:
     raise AssertionError('unreachable: bucket below the last limit')
 
 
+class _DigestFilesDoFn(beam.DoFn):
+  """The stratified split's first pass over a batch of files: (stratum,
+  (rank key, relative path)) of each file that passes the cheap check
+  (publish.quick_check; no pixel is decoded). The rank key follows
+  `split_key`: the sha256 of the file's bytes, or of its path."""
+
+  def __init__(self, config: config_lib.IngestConfig):
+    super().__init__()
+    self._config = config
+
+  def process(self, batch: manifest.ManifestRange):
+    for source in manifest.read_range(batch):
+      if source.skip_reason or source.size > self._config.max_file_bytes:
+        continue
+      try:
+        data = _read_bytes(source.path, self._config.max_file_bytes)
+        publish.quick_check(data, self._config)
+      except (OSError, image_probe.BadImageError):
+        continue  # The encoding pass reports it.
+      if self._config.split_key == config_lib.SPLIT_KEY_PATH:
+        data = source.relative_path.encode('utf-8')
+      yield source.class_key, (hashlib.sha256(data).hexdigest(),
+                               source.relative_path)
+
+
 class _EncodeImagesDoFn(beam.DoFn):
   """Reads, checks and encodes a batch of files; reports the unusable ones."""
 
@@ -159,13 +205,18 @@ class _EncodeImagesDoFn(beam.DoFn):
     }
     self._progress = progress.ProgressReporter()
 
-  def process(self, batch: manifest.ManifestRange):
+  def process(self, batch: manifest.ManifestRange, assigned_splits=None):
+    """Encodes a batch; `assigned_splits` ({relative path: output split},
+    a side input) is the stratified split, if any."""
     ingested = collections.Counter()
     prepared = collections.Counter()
     files = size = skipped = 0
     for source in manifest.read_range(batch):
       files += 1
       size += max(source.size, 0)
+      if assigned_splits:
+        source = source._replace(
+            assigned_split=assigned_splits.get(source.relative_path))
       try:
         split, record, digest, image_size, published = self._encode(source)
       except image_probe.BadImageError as error:
@@ -235,7 +286,8 @@ class _EncodeImagesDoFn(beam.DoFn):
       raise BadFileError(
           f'Bad input file {source.path or source.relative_path!r} '
           f'({reason}): {detail}. Fix or remove '
-          "it, or set on_bad_image='skip' to skip and report bad files.")
+          "it, or set on_bad_image='skip' to skip and report bad files.",
+          source.path or source.relative_path, reason, detail)
     record = {
         'relative_path': source.relative_path,
         'split': source.input_split,
@@ -288,11 +340,26 @@ class EncodeImages(beam.PTransform):
   def expand(self, pbegin):
     example_tags = [_EXAMPLES_TAG_PREFIX + name
                     for name in self._output_splits.names]
+    batches = pbegin | 'ListBatches' >> beam.Create(self._batches,
+                                                    reshuffle=True)
+    side_inputs = {}
+    splits = self._output_splits
+    if (self._config.stratify and splits.bucket_limits and
+        not splits.partition_feature_name):
+      # {relative path: split}: per stratum, the images ranked by content
+      # (core.stratify). Only (path, digest) pairs are grouped, never bytes.
+      side_inputs['assigned_splits'] = beam.pvalue.AsDict(
+          batches
+          | 'DigestFiles' >> beam.ParDo(_DigestFilesDoFn(self._config))
+          | 'GroupByStratum' >> beam.GroupByKey()
+          | 'AssignStratum' >> beam.FlatMapTuple(
+              lambda _, members: stratify.assign_stratum(
+                  members, splits.names, splits.bucket_limits)))
     outputs = (
-        pbegin
-        | 'ListBatches' >> beam.Create(self._batches, reshuffle=True)
+        batches
         | 'ReadAndEncode' >> beam.ParDo(
-            _EncodeImagesDoFn(self._config, self._output_splits)).with_outputs(
+            _EncodeImagesDoFn(self._config, self._output_splits),
+            **side_inputs).with_outputs(
                 _SKIPPED_TAG, _INGESTED_TAG, _DIGEST_TAG, _PREPARED_TAG,
                 *example_tags))
     result = {
@@ -339,12 +406,13 @@ class ImageFolderToExamples(beam.PTransform):
   to ((action, source format), count) pairs of the files transcoded, turned
   upright or downscaled.
 
-  Every IngestConfig option works here but one: `stratify=True` chooses each
-  image's split from the digests of all the images of its class, so it needs
-  a first pipeline run before this one; `beam.engine.run_ingest` (what the
-  component and the `ingest` command run) makes both runs. The engine also
-  writes the ingest report and enforces `max_bad_fraction`; with this
-  transform, the SKIPPED_KEY and COUNTS_KEY outputs are yours to use.
+  Every IngestConfig option works here. With `stratify=True` (the default)
+  and hash-bucket output splits, a first branch reads every file once more
+  to take its digest (no decode) and deals each class's images out by
+  content (core.stratify); the encoding waits for that assignment. The
+  engine (`beam.engine.run_ingest`) also writes the ingest report and
+  enforces `max_bad_fraction`; with this transform, the SKIPPED_KEY and
+  COUNTS_KEY outputs are yours to use.
   """
 
   def __init__(self,
@@ -358,11 +426,6 @@ class ImageFolderToExamples(beam.PTransform):
                previous_class_names: Optional[Sequence[str]] = None,
                staging_dir: Optional[str] = None):
     super().__init__()
-    if config.stratify:
-      raise ValueError(
-          'stratify=True takes two pipeline runs (digests first, then the '
-          'split); use image_example_gen.run_ingest, the ImageExampleGen '
-          'component or the image-example-gen ingest command.')
     self._input_base = input_base
     self._staging_dir = staging_dir
     self._input_splits = tuple(input_splits)

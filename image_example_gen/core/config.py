@@ -107,11 +107,15 @@ class IngestConfig:
       into eval; 'path', its path relative to input_base. Either way an
       image's split does not change when other files are added or removed.
       An output_config `partition_feature_name` overrides both.
-    stratify: Make the hash split per class: each output split receives,
+    stratify: Balanced splits (default True): each output split receives,
       of every class of n images, within one image of n times its share of
-      the buckets (see stratify.py). Still deterministic and keyed on the
-      content (identical files share a split), but it takes a first pass
-      over the images, and adding images can move existing ones.
+      the buckets (see stratify.py), so that even a small dataset has every
+      class in eval. Deterministic and keyed on the content (identical files
+      share a split); adding an image moves at most about one existing image
+      per class and split boundary. It reads each file once more, without
+      decoding it (docs/performance.md). False: plain hash buckets, where
+      each image's split depends on its own content alone. An output_config
+      `partition_feature_name` turns it off (the feature decides).
     max_file_bytes: Files larger than this are skipped as `too_large` before
       they are read.
     max_pixels: Images whose header declares more pixels (width * height)
@@ -143,7 +147,7 @@ class IngestConfig:
   compression: str = COMPRESSION_NONE
   validation: str = VALIDATION_DECODE
   split_key: str = SPLIT_KEY_CONTENT
-  stratify: bool = False
+  stratify: bool = True
   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
   max_pixels: int = DEFAULT_MAX_PIXELS
   gzip_level: int = 3

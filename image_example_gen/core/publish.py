@@ -21,7 +21,7 @@ from image_example_gen.core import image_probe
 from image_example_gen.core import reasons
 from image_example_gen.core import transcode
 
-__all__ = ['ACTIONS', 'Published', 'publish_image']
+__all__ = ['ACTIONS', 'Published', 'publish_image', 'quick_check']
 
 # What can be done to a file, as the report counts them per source format.
 TRANSCODED = 'transcoded'
@@ -77,6 +77,25 @@ def publish_image(data: bytes,
                                    max_pixels=config.max_pixels)
     return Published(data, info, info.format, (info.height, info.width))
   return _prepared(data, config)
+
+
+def quick_check(data: bytes, config: config_lib.IngestConfig) -> None:
+  """Raises BadImageError for a file publish_image would refuse on its
+  structure alone, without decoding any pixel: the cheap check of the
+  stratified split's first pass (a header and container walk for JPEG, PNG,
+  GIF and BMP; a known signature for formats to transcode).
+
+  A file that passes may still be refused by publish_image (damage inside
+  compressed pixel data), which is rare.
+  """
+  source = transcode.source_format(data)
+  if source in transcode.TF_FORMATS or source is None or not config.transcode:
+    try:
+      image_probe.probe_image(data, validation=config_lib.VALIDATION_STRUCTURE,
+                              max_pixels=config.max_pixels)
+    except image_probe.BadImageError as error:
+      if error.reason != reasons.UNSUPPORTED_FORMAT or not config.transcode:
+        raise
 
 
 def _prepared(data: bytes, config: config_lib.IngestConfig,

@@ -14,9 +14,9 @@ images of the stratum: adding images can move some existing ones.
 """
 
 import collections
-from typing import Dict, Hashable, Iterable, Sequence, Tuple
+from typing import Dict, Hashable, Iterable, Iterator, Sequence, Tuple
 
-__all__ = ['stratified_assignment']
+__all__ = ['assign_stratum', 'stratified_assignment']
 
 
 def stratified_assignment(
@@ -36,17 +36,33 @@ def stratified_assignment(
     ceil(limit_i * n / total) - ceil(limit_(i-1) * n / total) of them, within
     one of n * buckets_i / total.
   """
-  total = bucket_limits[-1]
-  paths_by_key = collections.defaultdict(lambda: collections.defaultdict(list))
+  members = collections.defaultdict(list)
   for stratum, key, path in images:
-    paths_by_key[stratum][key].append(path)
+    members[stratum].append((key, path))
   assignment = {}
-  for by_key in paths_by_key.values():
-    keys = sorted(by_key)
-    for rank, key in enumerate(keys):
-      position = rank * total // len(keys)
-      split = next(name for name, limit in zip(split_names, bucket_limits)
-                   if position < limit)
-      for path in by_key[key]:
-        assignment[path] = split
+  for stratum_members in members.values():
+    assignment.update(assign_stratum(stratum_members, split_names,
+                                     bucket_limits))
   return assignment
+
+
+def assign_stratum(members: Iterable[Tuple[str, str]],
+                   split_names: Sequence[str],
+                   bucket_limits: Sequence[int]) -> Iterator[Tuple[str, str]]:
+  """(relative path, output split) of the images of one stratum.
+
+  Args:
+    members: (content key, relative path) of each image of the stratum.
+    split_names, bucket_limits: As for stratified_assignment.
+  """
+  total = bucket_limits[-1]
+  paths_by_key = collections.defaultdict(list)
+  for key, path in members:
+    paths_by_key[key].append(path)
+  keys = sorted(paths_by_key)
+  for rank, key in enumerate(keys):
+    position = rank * total // len(keys)
+    split = next(name for name, limit in zip(split_names, bucket_limits)
+                 if position < limit)
+    for path in paths_by_key[key]:
+      yield path, split

@@ -124,12 +124,17 @@ def test_report_names_the_strict_policy_of_a_skip(make_tree, tmp_path):
       'c/palette.bmp': image_factory.bmp('P'),
       'c/cut.jpg': image_factory.jpeg()[:-2],
   })
-  examples = ingest_folder(root, str(tmp_path / 'out'))
+  # With transcoding (the default) the palette BMP is published as a PNG.
+  examples = ingest_folder(root, str(tmp_path / 'out'),
+                           IngestConfig(transcode=False))
   skipped = artifact.read_report_dict(examples.uri)['skipped']
   assert [(entry['relative_path'], entry['reason'], entry.get('policy'))
           for entry in skipped] == [
               ('c/cut.jpg', 'corrupt', None),
               ('c/palette.bmp', 'unsupported_format', 'bmp_colour_palette')]
+  transcoded = ingest_folder(root, str(tmp_path / 'transcoded'))
+  assert artifact.read_report(transcoded.uri).prepared == {
+      'transcoded': {'bmp': 1}}
 
 
 @pytest.mark.slow

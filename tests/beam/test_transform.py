@@ -85,7 +85,9 @@ def test_unlabeled_examples_have_no_class_features(flat_tree):
         lambda record: sorted(example_reader.parse(record).features.feature))
     expected_keys = sorted([
         'image/encoded', 'image/format', 'image/height', 'image/width',
-        'image/channels', 'image/filename', 'image/key/sha256'
+        'image/channels', 'image/filename', 'image/key/sha256',
+        'image/source_format', 'image/original/height',
+        'image/original/width'
     ])
     assert_that(keys, equal_to([expected_keys] * 5))
 
@@ -180,10 +182,13 @@ def test_split_of_an_image_does_not_change_when_files_are_added(
     make_tree, tmp_path):
   files = {f'c{i % 3}/img{i:02d}.jpg': image_factory.jpeg(size=(20 + i, 20))
            for i in range(20)}
-  before = _hash_split_filenames(make_tree(files), str(tmp_path / 'before'))
+  unbalanced = IngestConfig(stratify=False)
+  before = _hash_split_filenames(make_tree(files), str(tmp_path / 'before'),
+                                 config=unbalanced)
   files.update({f'c{i % 3}/new{i:02d}.png': image_factory.png(size=(30, 10 + i))
                 for i in range(15)})
-  after = _hash_split_filenames(make_tree(files), str(tmp_path / 'after'))
+  after = _hash_split_filenames(make_tree(files), str(tmp_path / 'after'),
+                                config=unbalanced)
   for split in ('train', 'eval'):
     assert set(before[split]) <= set(after[split])
 
