@@ -33,7 +33,5 @@ def ingest_folder(input_base, output_dir, config=IngestConfig(),
       **executor.split_arguments(input_config, output_config))
   examples = standard_artifacts.Examples()
   examples.uri = output_dir
-  executor.record_on_artifact(
-      examples, report,
-      utils.generate_output_split_names(input_config, output_config))
+  executor.record_on_artifact(examples, report, list(report.examples))
   return examples

@@ -138,6 +138,10 @@ def run_ingest(
     ValueError: Input that cannot be planned (core.plan).
   """
   input_splits = tuple(input_splits)
+  if input_splits == DEFAULT_INPUT_SPLITS:
+    found_splits = _split_folders_as_splits(input_base)
+    if found_splits:
+      input_splits, output_splits = found_splits, None
   if output_splits == ():  # pylint: disable=g-explicit-bool-comparison
     output_splits = default_output_splits(input_splits)
   splits = transform.OutputSplits.for_splits(input_splits, output_splits,
@@ -162,6 +166,26 @@ def run_ingest(
   finally:
     if remove_staging:
       files.remove(staging_dir)
+
+
+def _split_folders_as_splits(
+    input_base: str) -> Optional[Sequence[discovery.InputSplit]]:
+  """With no split given: a top level of split-named folders (train, eval,
+  test ...) as input splits, kept as output splits; else None, with a warning
+  when some top-level folders look like splits and others do not."""
+  splits, others = discovery.split_folders(input_base)
+  if not splits:
+    return None
+  if others:
+    _LOGGER.warning(
+        'Folders %s under %s are named like splits, but %s are not: reading '
+        'every top-level folder as a class. To read splits, give them '
+        '(--input-split train=train/* ...).', ', '.join(splits), input_base,
+        ', '.join(others))
+    return None
+  _LOGGER.info('Found split folders %s under %s: reading them as splits, '
+               'kept as output splits.', ', '.join(splits), input_base)
+  return tuple(discovery.InputSplit(name, f'{name}/*') for name in splits)
 
 
 @dataclasses.dataclass

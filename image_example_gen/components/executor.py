@@ -12,7 +12,6 @@ import os
 from typing import Any, Callable, Dict, List, Optional
 
 from tfx import types
-from tfx.components.example_gen import utils
 from tfx.components.util import examples_utils
 from tfx.dsl.components.base import base_beam_executor
 from tfx.proto import example_gen_pb2
@@ -80,9 +79,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         staging_dir=os.path.join(self._get_tmp_dir(), 'image_example_gen'),
         progress_callback=self.progress_callback,
         **split_arguments(input_config, output_config))
-    record_on_artifact(
-        examples, report,
-        utils.generate_output_split_names(input_config, output_config))
+    # The report's splits: the configured ones, or the split folders the
+    # engine found when none was configured.
+    record_on_artifact(examples, report, list(report.examples))
 
 
 def split_arguments(input_config: example_gen_pb2.Input,

@@ -40,7 +40,8 @@ from apache_beam.io.filesystems import FileSystems
 from image_example_gen.core import reasons
 
 __all__ = [
-    'Discovery', 'InputSplit', 'SourceFile', 'discover',
+    'Discovery', 'InputSplit', 'SPLIT_FOLDER_NAMES', 'SourceFile', 'discover',
+    'split_folders',
     'fingerprint', 'split_root', 'walk_pattern'
 ]
 
@@ -143,6 +144,31 @@ def discover(input_base: str, splits: Sequence[InputSplit]) -> Discovery:
                      None, entry.size, entry.skip_reason, entry.skip_detail))
   files.sort(key=lambda source: (source.input_split, source.relative_path))
   return Discovery(tuple(files), (), class_folders=tuple(sorted(class_folders)))
+
+
+# Folder names read as splits, as Hugging Face's imagefolder recognises them.
+SPLIT_FOLDER_NAMES = frozenset(
+    ('train', 'test', 'validation', 'valid', 'val', 'eval', 'dev'))
+
+
+def split_folders(input_base: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+  """(split folders, other folders) at the top of a local input_base.
+
+  The folders whose name (any case) is in SPLIT_FOLDER_NAMES, and the other
+  visible folders, each sorted. Empty for a URI (object stores have no
+  folders to list cheaply) or a missing folder.
+  """
+  if FileSystems.get_scheme(input_base) is not None:
+    return (), ()
+  try:
+    with os.scandir(input_base) as scan:
+      names = sorted(entry.name for entry in scan
+                     if entry.is_dir() and not entry.name.startswith('.'))
+  except OSError:
+    return (), ()
+  splits = tuple(name for name in names
+                 if name.lower() in SPLIT_FOLDER_NAMES)
+  return splits, tuple(name for name in names if name not in splits)
 
 
 def fingerprint(input_base: str, split_name: str, pattern: str) -> str:

@@ -74,3 +74,31 @@ def test_adding_files_moves_few_existing_ones(make_tree, tmp_path):
   # Ranks shift by the inserted images: each class's images move only
   # across its one train/eval boundary, about one per image added.
   assert len(moved) <= len(more), moved
+
+
+def test_a_presplit_folder_is_read_as_splits(make_tree, tmp_path, caplog):
+  root = make_tree({
+      'train/cat/a.jpg': image_factory.jpeg(size=(30, 20)),
+      'train/dog/b.jpg': image_factory.jpeg(size=(31, 20)),
+      'Eval/cat/c.jpg': image_factory.jpeg(size=(32, 20)),
+  })
+  with caplog.at_level('INFO', logger='image_example_gen'):
+    report = run_ingest(root, str(tmp_path / 'out'))
+
+  assert report.class_names == ('cat', 'dog')
+  assert report.examples == {'Eval': {'cat': 1},
+                             'train': {'cat': 1, 'dog': 1}}
+  assert 'Found split folders Eval, train' in caplog.text
+
+
+def test_split_names_beside_class_folders_warn_and_stay_classes(
+    make_tree, tmp_path, caplog):
+  root = make_tree({
+      'train/a.jpg': image_factory.jpeg(size=(30, 20)),
+      'cats/b.jpg': image_factory.jpeg(size=(31, 20)),
+  })
+  with caplog.at_level('WARNING', logger='image_example_gen'):
+    report = run_ingest(root, str(tmp_path / 'out'))
+
+  assert report.class_names == ('cats', 'train')
+  assert 'named like splits' in caplog.text
