@@ -192,6 +192,9 @@ def summarize(metadata_path: str, pipeline_name: str) -> List[str]:
       lines.append(f'Blessed: NO{bound}')
       lines += [f'  failed on {failure}'
                 for failure in _validation_failures(evaluation.uri)]
+      guard_reason = blessing.custom_properties.get('guard_reason')
+      if guard_reason is not None:  # pipelines/eval_guard.py refused it.
+        lines.append(f'  {guard_reason.string_value}')
 
   pushed = latest('PushedModel')
   if pushed is not None and _int_property(pushed, 'pushed'):

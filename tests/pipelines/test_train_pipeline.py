@@ -19,6 +19,7 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
+from pipelines import eval_guard
 from pipelines import image_trainer
 from pipelines import run_summary
 from pipelines import train_pipeline
@@ -120,7 +121,8 @@ def test_create_pipeline_chain_and_eval_config():
       train_steps=7, min_accuracy=0.8)
   ids = [component.id for component in pipeline.components]
   assert ids == ['ImageExampleGen', 'ImageStatisticsGen', 'SchemaGen',
-                 'ExampleValidator', 'Trainer', 'Evaluator', 'Pusher']
+                 'ExampleValidator', 'Trainer', 'Evaluator', 'EvalSplitGuard',
+                 'Pusher']
   _, schema_gen, _ = pipeline.components[1:4]
   trainer = pipeline.components[4]
   assert trainer.inputs['schema'] is schema_gen.outputs['schema']
@@ -215,3 +217,37 @@ def test_model_below_the_bound_is_not_pushed(tmp_path):
              line.endswith(', needs >= 0.99')
              for line in lines)
   assert 'Not pushed (the model was not blessed).' in lines
+
+
+def test_eval_split_problem_names_missing_and_thin_classes():
+  examples = {'train': {'icons': 4, 'logos': 6, 'photos': 12},
+              'eval': {'photos': 2, 'logos': 1}}
+  problem = eval_guard.eval_split_problem(examples, 2)
+  assert problem == (
+      'Not blessed: the eval split has no image of icons and has fewer than 2 '
+      'images of logos, so its accuracy says little. Add images of those '
+      'classes, or use balanced splits (--stratify, the default), then run '
+      'again.')
+  assert eval_guard.eval_split_problem(
+      {'train': {'a': 3}, 'eval': {'a': 2}}, 2) == ''
+
+
+def test_lopsided_eval_split_is_not_blessed_nor_pushed(tmp_path):
+  # The Evaluator blesses (no accuracy bound), but the eval split has fewer
+  # than 100 images of each class: the guard refuses the blessing.
+  name = 'train_guarded'
+  store, metadata_path, serving_model_dir = _run(
+      tmp_path, name, per_class=8, train_steps=1, min_accuracy=0.0,
+      min_eval_images_per_class=100)
+  evaluator_blessing = max(
+      (artifact for artifact in store.get_artifacts_by_type('ModelBlessing')
+       if 'guard_reason' not in artifact.custom_properties),
+      key=lambda artifact: artifact.id)
+  assert evaluator_blessing.custom_properties['blessed'].int_value == 1
+  blessing = _latest(store, name, 'ModelBlessing')
+  assert blessing.custom_properties['blessed'].int_value == 0
+  pushed = _latest(store, name, 'PushedModel')
+  assert pushed.custom_properties['pushed'].int_value == 0
+  lines = train_summary.summarize(metadata_path, name)
+  assert any(line.startswith('  Not blessed: the eval split has fewer than '
+                             '100 images of') for line in lines), lines
