@@ -2,11 +2,14 @@
 
 Files written (`<split>` for each split inspected):
 
-- `contact_sheet_<split>.png`: thumbnails, a row per class (`contact_sheet`;
-  256 colours), unless no samples were asked for;
+- `contact_sheet_<split>.png`: thumbnails, a row per class, each captioned
+  with its file name and size (`contact_sheet`; 256 colours), unless no
+  samples were asked for;
 - `classes_<split>.png`: the class distribution, a bar per class (`charts`);
-- `sizes.png`: width against height of every image, a colour per split;
-- `index.html`: the summary and all of the above (`html_page`).
+- `sizes.png`: width against height of every image on log axes, a colour per
+  split, disc area proportional to the images of a size;
+- `index.html`: the summary and all of the above (`html_page`), with, under
+  each contact sheet, the full path of every file on it (folded).
 
 Other files in the folder are left alone; these are overwritten.
 """
@@ -20,7 +23,7 @@ from image_example_gen.inspection import html_page
 from image_example_gen.inspection import statistics as statistics_lib
 
 __all__ = ['INDEX_FILE', 'SIZES_FILE', 'classes_file', 'contact_sheet_file',
-           'write_pictures']
+           'sheet_files', 'write_pictures']
 
 INDEX_FILE = 'index.html'
 SIZES_FILE = 'sizes.png'
@@ -48,14 +51,17 @@ def write_pictures(out_dir: str, *, title: str, lines: Sequence[str],
     columns: Samples per class on the contact sheets; 0 draws none.
   """
   os.makedirs(out_dir, exist_ok=True)
-  written, sections = [], []
+  written, sections, details = [], [], {}
   for split in splits:
     names = []
+    heading = f'Split {split.name}'
     if columns:
       sheet = contact_sheet.draw_contact_sheet(split, vocabulary,
                                                columns=columns)
       names.append(contact_sheet_file(split.name))
       contact_sheet.save_png(sheet, os.path.join(out_dir, names[-1]))
+      details[heading] = ('Files on the contact sheet',
+                          sheet_files(split, vocabulary))
     classes = statistics_lib.ordered_classes(vocabulary, split.class_counts)
     chart_name = classes_file(split.name)
     charts.save_png(
@@ -63,7 +69,7 @@ def write_pictures(out_dir: str, *, title: str, lines: Sequence[str],
             (name, split.class_counts.get(name, 0)) for name in classes]),
         os.path.join(out_dir, chart_name))
     names.append(chart_name)
-    sections.append((f'Split {split.name}', names))
+    sections.append((heading, names))
     written += names
   charts.save_png(
       charts.sizes_chart({split.name: split.sizes for split in splits}),
@@ -71,6 +77,23 @@ def write_pictures(out_dir: str, *, title: str, lines: Sequence[str],
   sections.append(('Image sizes', [SIZES_FILE]))
   written.append(SIZES_FILE)
   with open(os.path.join(out_dir, INDEX_FILE), 'w', encoding='utf-8') as file:
-    file.write(html_page.render_page(title, lines, sections))
+    file.write(html_page.render_page(title, lines, sections, details))
   written.append(INDEX_FILE)
   return [os.path.join(out_dir, name) for name in written]
+
+
+def sheet_files(split: statistics_lib.SplitStatistics,
+                vocabulary: Sequence[str]) -> List[str]:
+  """The files on a split's contact sheet: per row its class, then its files.
+
+  Each file is numbered with its column, from 1 at the left.
+  """
+  lines = []
+  for class_name in contact_sheet.sheet_classes(split, vocabulary):
+    lines.append(class_name or '(unlabeled)')
+    samples = split.samples_of(class_name)
+    lines += [f'  {column:>2}  {sample.filename}'
+              for column, sample in enumerate(samples, 1)]
+    if not samples:
+      lines.append('      (no image)')
+  return lines

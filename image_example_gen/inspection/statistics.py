@@ -10,7 +10,7 @@ import array
 import collections
 import dataclasses
 from typing import (Callable, Collection, Dict, Iterable, List, Mapping,
-                    Optional, Sequence)
+                    Optional, Sequence, Tuple)
 
 from google.protobuf import message
 from PIL import Image
@@ -27,10 +27,20 @@ __all__ = ['Sample', 'SplitStatistics', 'collect_split', 'ordered_classes']
 
 @dataclasses.dataclass(frozen=True)
 class Sample:
-  """A sampled image: digest, path, thumbnail (None: Pillow cannot decode it)."""
+  """A sampled image.
+
+  Attributes:
+    sha256: Its image/key/sha256.
+    filename: Its image/filename (the path the ingest read).
+    thumbnail: Its thumbnail; None when Pillow cannot decode it.
+    height: Its image/height (0 if absent).
+    width: Its image/width (0 if absent).
+  """
   sha256: str
   filename: str
   thumbnail: Optional[Image.Image]
+  height: int = 0
+  width: int = 0
 
 
 @dataclasses.dataclass
@@ -114,8 +124,9 @@ def _add(statistics: SplitStatistics, example, samples_per_class: int,
       for name in (feature[artifact.CLASS_TEXT].bytes_list.value
                    if artifact.CLASS_TEXT in feature else ()))
   statistics.class_counts[class_name] += 1
-  statistics.sizes[(_first(feature, artifact.HEIGHT, 0),
-                    _first(feature, artifact.WIDTH, 0))] += 1
+  height_width = (_first(feature, artifact.HEIGHT, 0),
+                  _first(feature, artifact.WIDTH, 0))
+  statistics.sizes[height_width] += 1
   statistics.formats[_first(feature, artifact.FORMAT, b'?').decode()] += 1
   statistics.byte_sizes.append(len(encoded))
   if not samples_per_class or (sampled_classes is not None and
@@ -126,17 +137,18 @@ def _add(statistics: SplitStatistics, example, samples_per_class: int,
   kept = statistics.samples.setdefault(
       class_name, sampling.SmallestKeys(samples_per_class))
   kept.offer((sha256, filename),
-             _sample_maker(sha256, filename, encoded, thumbnail_size))
+             _sample_maker(sha256, filename, encoded, thumbnail_size,
+                           height_width))
 
 
-def _sample_maker(sha256: str, filename: str, encoded: bytes,
-                  size: int) -> Callable[[], Sample]:
+def _sample_maker(sha256: str, filename: str, encoded: bytes, size: int,
+                  height_width: Tuple[int, int]) -> Callable[[], Sample]:
   def make() -> Sample:
     try:
       image = thumbnails.thumbnail(encoded, size)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
       image = None
-    return Sample(sha256, filename, image)
+    return Sample(sha256, filename, image, *height_width)
   return make
 
 

@@ -9,6 +9,7 @@ import os
 import random
 import shutil
 
+from matplotlib import text as mpl_text
 import numpy as np
 from PIL import Image
 import pytest
@@ -217,31 +218,135 @@ def test_summary_shows_the_reports_duplicates_when_present(artifact, tmp_path):
 def test_contact_sheets_have_a_row_per_class_and_a_cell_per_sample(
     artifact, tmp_path):
   inspect(artifact, out_dir=str(tmp_path / 'out'), samples_per_class=2)
+  cell, row = contact_sheet.CELL_WIDTH, contact_sheet.ROW_HEIGHT
   for split in ('train', 'eval'):
     with Image.open(tmp_path / 'out' / f'contact_sheet_{split}.png') as sheet:
       sheet.load()
-      assert sheet.size == (
-          contact_sheet.LABEL_WIDTH + 2 * contact_sheet.CELL_SIZE,
-          len(_VOCABULARY) * contact_sheet.CELL_SIZE)
+      assert sheet.size == contact_sheet.sheet_size(len(_VOCABULARY), 2) == (
+          contact_sheet.LABEL_WIDTH + 2 * cell, len(_VOCABULARY) * row)
       pixels = np.asarray(sheet.convert('RGB'))
-    # The eval sheet: cat's first cell holds a picture; owl's row is empty.
+    # The eval sheet: cat's first cell holds a picture and a caption; owl's
+    # row is empty, captions included.
     if split == 'eval':
-      cell = contact_sheet.CELL_SIZE
-      cat = pixels[cell // 4:3 * cell // 4, contact_sheet.LABEL_WIDTH +
-                   cell // 4:contact_sheet.LABEL_WIDTH + 3 * cell // 4]
-      owl = pixels[2 * cell + 4:3 * cell - 4, contact_sheet.LABEL_WIDTH + 4:]
+      left = contact_sheet.LABEL_WIDTH
+      cat = pixels[cell // 4:3 * cell // 4,
+                   left + cell // 4:left + 3 * cell // 4]
       assert len(np.unique(cat.reshape(-1, 3), axis=0)) > 10
-      assert len(np.unique(owl.reshape(-1, 3), axis=0)) <= 2  # cell and gap
+      assert _dark_pixels(pixels[cell:row, left:left + cell]) > 20
+      owl = pixels[2 * row + 4:3 * row - 4, left + 4:]
+      # Only the cell's grey and the gaps' white, exact after the palette.
+      assert {tuple(colour) for colour in np.unique(
+          owl.reshape(-1, 3), axis=0)} == {(232, 232, 232), (255, 255, 255)}
+      # "0 images" in red beside it; the other classes' counts in grey.
+      for row_index, red in ((0, False), (2, True)):
+        label = pixels[row_index * row:(row_index + 1) * row, :left]
+        assert bool(((label[..., 0] > 120) & (label[..., 1] < 80)).sum()) == red
+
+
+def _dark_pixels(region):
+  """The pixels of a region darker than mid-grey: text, on a sheet."""
+  return int((region.max(axis=-1) < 128).sum())
+
+
+def _split_with(samples_by_class):
+  """SplitStatistics holding {class: [Sample]}, in that order."""
+  split = statistics.SplitStatistics('train')
+  for class_name, samples in samples_by_class.items():
+    split.class_counts[class_name] = len(samples)
+    kept = sampling.SmallestKeys(8)
+    for index, sample in enumerate(samples):
+      kept.offer((f'{index:02d}', sample.filename),
+                 lambda sample=sample: sample)
+    split.samples[class_name] = kept
+  return split
+
+
+def _tiny_image():
+  """An 8 x 5 RGB image of distinct random colours, and its PNG."""
+  rng = np.random.default_rng(17)
+  pixels = rng.integers(0, 200, size=(5, 8, 3), dtype=np.uint8)
+  buffer = io.BytesIO()
+  Image.fromarray(pixels, 'RGB').save(buffer, format='PNG')
+  return pixels, buffer.getvalue()
+
+
+def test_a_tiny_image_fills_its_cell_in_blocks_of_identical_pixels():
+  pixels, encoded = _tiny_image()
+  size = contact_sheet.THUMBNAIL_SIZE
+  scale = size // 8  # 15: the 8-pixel width fills the thumbnail square
+  sample = statistics.Sample(
+      'ab', 'icons/tiny.png', thumbnails.thumbnail(encoded, size), 5, 8)
+  sheet = np.asarray(contact_sheet.draw_contact_sheet(
+      _split_with({'icons': [sample]}), ['icons'], columns=2))
+  left = contact_sheet.LABEL_WIDTH
+  cell = sheet[:contact_sheet.CELL_WIDTH, left:left + contact_sheet.CELL_WIDTH]
+  drawn = np.argwhere((cell != (232, 232, 232)).any(axis=-1)
+                      & (cell != (255, 255, 255)).any(axis=-1))
+  (top, first), (bottom, last) = drawn.min(axis=0), drawn.max(axis=0)
+  assert (bottom - top + 1, last - first + 1) == (5 * scale, 8 * scale)
+  # Nearest-neighbour: each source pixel is a 15 x 15 block of its colour.
+  blocks = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+  assert np.array_equal(cell[top:bottom + 1, first:last + 1], blocks)
+  # Centred in the cell: the same margin left and right, top and bottom.
+  assert abs(first - (contact_sheet.CELL_WIDTH - 1 - last)) <= 2
+  assert abs(top - (contact_sheet.CELL_WIDTH - 1 - bottom)) <= 2
+
+
+def test_captions_show_the_file_under_its_thumbnail_within_its_cell():
+  _, encoded = _tiny_image()
+  thumbnail = thumbnails.thumbnail(encoded, contact_sheet.THUMBNAIL_SIZE)
+  long_name = 'cats/IMG_20240612_153045_a_very_long_camera_name_HDR.jpg'
+  split = _split_with({
+      'cat': [statistics.Sample('ab', long_name, thumbnail, 5, 8)],
+      'dog': [statistics.Sample('cd', 'dogs/cut.jpg', None, 30, 40)],
+  })
+  sheet = np.asarray(contact_sheet.draw_contact_sheet(split, ['cat', 'dog'],
+                                                      columns=2))
+  cell, row = contact_sheet.CELL_WIDTH, contact_sheet.ROW_HEIGHT
+  left = contact_sheet.LABEL_WIDTH
+
+  def band(row_index, column):  # the caption under a cell
+    x = left + column * cell
+    return sheet[row_index * row + cell:(row_index + 1) * row, x:x + cell]
+
+  # Two lines of text under each picture (name, then size or the error),
+  # none under the empty cells.
+  for row_index in (0, 1):
+    text_rows = np.flatnonzero(
+        (band(row_index, 0).max(axis=-1) < 200).any(axis=1))
+    assert text_rows.size > 12 and text_rows.max() - text_rows.min() > 16
+    assert _dark_pixels(band(row_index, 1)) == 0
+  # The long name is shortened to stay inside its cell: the text's columns
+  # are within the cell, with a margin.
+  text_columns = np.flatnonzero((band(0, 0).max(axis=-1) < 200).any(axis=0))
+  assert 2 <= text_columns.min() and text_columns.max() <= cell - 3
+  # An image that cannot be decoded says so in red.
+  red = band(1, 0)
+  assert ((red[..., 0] > 120) & (red[..., 1] < 80) & (red[..., 2] < 80)).sum()
+
+
+def test_caption_names_are_basenames_shortened_in_the_middle():
+  assert contact_sheet.caption_name('flower/close ups/macro_01.jpg') == (
+      'macro_01.jpg')
+  assert contact_sheet.caption_name('garden\\hedge.jpg') == 'hedge.jpg'
+  name = contact_sheet.caption_name(
+      'cats/IMG_20240612_153045_a_very_long_camera_name_HDR.jpg')
+  head, tail = name.split('\N{HORIZONTAL ELLIPSIS}')
+  assert head.startswith('IMG_2024') and tail.endswith('HDR.jpg')
+  assert len(head) in (len(tail), len(tail) + 1)
+  assert contact_sheet.caption_name('x' * 500).count('x') > 10
 
 
 @pytest.mark.slow
 def test_samples_are_the_smallest_digests_and_the_same_on_every_run(
     artifact, files, tmp_path):
-  sheets = []
+  pictures = []
   for run in ('one', 'two'):
     inspect(artifact, out_dir=str(tmp_path / run), samples_per_class=2)
-    sheets.append((tmp_path / run / 'contact_sheet_train.png').read_bytes())
-  assert sheets[0] == sheets[1]
+    pictures.append({name: (tmp_path / run / name).read_bytes()
+                     for name in sorted(os.listdir(tmp_path / run))
+                     if name.endswith('.png')})
+  assert len(pictures[0]) == 5 and pictures[0] == pictures[1]
   cat = collect(artifact, split='train', samples_per_class=2).splits[0]
   expected = sorted(hashlib.sha256(files[path]).hexdigest()
                     for path in _IMAGES if path.startswith('train/cat/'))[:2]
@@ -285,12 +390,92 @@ def test_no_samples_draws_no_contact_sheet(artifact, tmp_path):
       'classes_train.png', 'index.html', 'sizes.png']
 
 
-def test_class_chart_has_one_labelled_bar_per_class():
+def test_class_chart_has_one_labelled_bar_per_class_first_on_top():
   figure = charts.class_chart('train', [('cat', 3), ('dog', 0), ('owl', 1)])
   axes = figure.axes[0]
-  assert [bar.get_height() for bar in axes.patches] == [3, 0, 1]
-  assert [label.get_text() for label in axes.get_xticklabels()] == [
+  assert [bar.get_width() for bar in axes.patches] == [3, 0, 1]
+  assert [label.get_text() for label in axes.get_yticklabels()] == [
       'cat', 'dog', 'owl']
+  tops = [axes.transData.transform((0, bar.get_y()))[1]
+          for bar in axes.patches]
+  assert tops[0] > tops[1] > tops[2]  # display y grows upwards
+  counts = {text.get_text(): text for text in axes.texts}
+  assert sorted(counts) == ['0', '1', '3']  # printed at the bars
+  assert counts['0'].get_color() != counts['3'].get_color()  # no image: red
+
+
+def _text_sizes(figure):
+  return [text.get_fontsize() for text in figure.findobj(mpl_text.Text)
+          if text.get_visible() and text.get_text()]
+
+
+def _png_size(figure, tmp_path):
+  path = str(tmp_path / 'chart.png')
+  charts.save_png(figure, path)
+  with Image.open(path) as image:
+    return image.size
+
+
+def test_class_charts_are_large_enough_to_read(tmp_path):
+  few = charts.class_chart('train', [('cat', 3), ('dog', 5)])
+  width, height = _png_size(few, tmp_path)
+  assert width >= 800 and height >= 500
+  assert min(_text_sizes(few)) >= 10
+  many = charts.class_chart(
+      'train', [(f'class_{index:03d}', index) for index in range(80)])
+  width, height = _png_size(many, tmp_path)
+  # The height grows with the classes: at least 20 pixels a bar.
+  assert width >= 800 and height >= 80 * 20
+  assert min(_text_sizes(many)) >= 10
+  assert len(many.axes[0].get_yticklabels()) == 80
+
+
+def test_class_chart_of_too_many_classes_says_how_many_it_shows():
+  figure = charts.class_chart(
+      'train', [(f'c{index}', 1) for index in range(charts.MAX_BARS + 5)])
+  axes = figure.axes[0]
+  assert len(axes.patches) == charts.MAX_BARS
+  assert axes.get_title() == (f'train: {charts.MAX_BARS + 5} images, '
+                              f'{charts.MAX_BARS + 5} classes (the first '
+                              f'{charts.MAX_BARS} shown)')
+
+
+_SIZES = {
+    'train': {(3024, 4032): 1, (32, 32): 30, (48, 64): 5, (24, 96): 1},
+    'eval': {(32, 32): 10, (48, 64): 1},
+}
+
+
+def test_sizes_chart_is_log_scaled_so_one_large_photo_squeezes_nothing(
+    tmp_path):
+  figure = charts.sizes_chart(_SIZES)
+  axes = figure.axes[0]
+  assert axes.get_xscale() == axes.get_yscale() == 'log'
+  assert 'width' in axes.get_xlabel() and 'height' in axes.get_ylabel()
+  # 32 and 64 pixels wide are over a tenth of the axes apart, with a
+  # 4032-pixel photo on the chart (on linear axes: under 1%).
+  to_axes = axes.transData + axes.transAxes.inverted()
+  x32, x64, x4032 = (to_axes.transform((width, 100))[0]
+                     for width in (32, 64, 4032))
+  assert x64 - x32 > 0.1 and 0 < x32 < x64 < x4032 < 1
+  assert _png_size(figure, tmp_path) == (900, 660)
+  assert min(_text_sizes(figure)) >= 10
+
+
+def test_sizes_chart_disc_areas_are_proportional_to_counts_and_labelled():
+  figure = charts.sizes_chart(_SIZES)
+  axes = figure.axes[0]
+  train, evaluation = axes.collections
+  by_point = {tuple(point): area for point, area in
+              zip(train.get_offsets().tolist(), train.get_sizes())}
+  per_image = by_point[(32, 32)] / 30
+  assert by_point[(64, 48)] == pytest.approx(5 * per_image)
+  assert dict(zip(map(tuple, evaluation.get_offsets().tolist()),
+                  evaluation.get_sizes()))[(32, 32)] == pytest.approx(
+                      10 * per_image)
+  # The counts of all splits are printed by the sizes shared by 2 or more.
+  assert sorted(text.get_text() for text in axes.texts) == ['40', '6']
+  assert charts.sizes_chart({'train': {}}).axes[0].get_xscale() == 'log'
 
 
 def test_pictures_decode_and_the_page_shows_every_one(artifact, tmp_path):
@@ -308,6 +493,10 @@ def test_pictures_decode_and_the_page_shows_every_one(artifact, tmp_path):
   assert sorted(sources) == pngs
   page = (out / 'index.html').read_text(encoding='utf-8')
   assert 'Split train: 6 images' in page
+  # The full path of every file on the contact sheets, folded under them.
+  assert page.count('<summary>Files on the contact sheet</summary>') == 2
+  for path in ('train/cat/a.jpg', 'train/owl/f.png', 'eval/dog/h.jpg'):
+    assert path in page
 
 
 def test_one_split_draws_only_its_pictures(artifact, tmp_path):
@@ -338,15 +527,28 @@ def test_records_are_read_as_tf_data_reads_them(artifact, tmp_path):
     list(records.read_records(cut))
 
 
-def test_thumbnails_fit_the_cell_and_keep_small_images_small():
+def test_thumbnails_fill_the_square_large_ones_shrunk_small_ones_enlarged():
   large = thumbnails.thumbnail(image_factory.jpeg(size=(400, 200)), 88)
   assert large.size == (88, 44) and large.mode == 'RGB'
   small = thumbnails.thumbnail(image_factory.png('P', size=(30, 20)), 88)
-  assert small.size == (30, 20)
+  assert small.size == (88, 59)
   gray16 = np.asarray(thumbnails.thumbnail(image_factory.png('I;16'), 88))
   assert 0 < gray16.mean() < 250  # scaled to 8 bits, not clipped to white
   with pytest.raises(OSError):
     thumbnails.thumbnail(b'garbage', 88)
+
+
+def test_thumbnails_enlarge_tiny_images_with_nearest_neighbour_only():
+  pixels, encoded = _tiny_image()
+  tiny = np.asarray(thumbnails.thumbnail(encoded, 40))  # 5 x 5 blocks
+  assert np.array_equal(tiny, np.repeat(np.repeat(pixels, 5, 0), 5, 1))
+  # At a scale of 2 or more no new colour appears; under 2, bicubic blends.
+  colours = {tuple(pixel) for pixel in pixels.reshape(-1, 3)}
+  for size, nearest in ((16, True), (12, False)):
+    enlarged = np.asarray(thumbnails.thumbnail(encoded, size))
+    assert enlarged.shape[1] == size
+    assert ({tuple(pixel) for pixel in enlarged.reshape(-1, 3)} <= colours) == (
+        nearest)
 
 
 # --- the notebook visualization ----------------------------------------------
@@ -387,7 +589,7 @@ def test_display_shows_counts_and_an_inline_contact_sheet(artifact,
     assert source.startswith(prefix)
     with Image.open(io.BytesIO(
         base64.b64decode(source[len(prefix):]))) as sheet:
-      assert sheet.size[1] == len(_VOCABULARY) * contact_sheet.CELL_SIZE
+      assert sheet.size[1] == len(_VOCABULARY) * contact_sheet.ROW_HEIGHT
 
 
 def test_other_examples_go_to_the_visualization_registered_before(tmp_path):
