@@ -44,5 +44,8 @@ WAYS: Dict[str, Way] = {
             "ImageExampleGen, validation='structure', compression='gzip' (the "
             'defaults before the decode guarantee)',
             {'validation': 'structure', 'compression': 'gzip'}),
+        Way('image_example_gen_unbalanced', IMAGE_EXAMPLE_GEN,
+            'ImageExampleGen, stratify=False (plain hash buckets: no digest '
+            'branch before the encoding)', {'stratify': False}),
     )
 }
