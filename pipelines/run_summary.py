@@ -74,7 +74,7 @@ def summarize(metadata_path: str, pipeline_name: str) -> List[str]:
       metadata.sqlite_metadata_connection_config(metadata_path))
   examples = latest_artifact(store, pipeline_name, 'Examples')
   if examples is None:
-    return [f'No Examples artifact for pipeline {pipeline_name!r} in '
+    return [f'No Examples artifact of the pipeline {pipeline_name} in '
             f'{metadata_path}.']
   report_path, report = read_report(examples)
   lines = ['', '=== ImageExampleGen summary ===']

@@ -5,26 +5,31 @@ image-example-gen ingest DATA_ROOT --out DIR [ingest options]
                   [--beam-pipeline-args ARG ...]
 image-example-gen inspect EXAMPLES_DIR_OR_PIPELINE_ROOT [--split S]
                   [--out DIR] [--samples N]
+image-example-gen --version
 ```
 
 `ingest` runs the ingest engine (beam.engine.run_ingest) without a pipeline or ML Metadata
 (ingest_command); `inspect` describes what an ImageExampleGen output holds
 (inspect_command). An error prints one line, `image-example-gen: error:
-<message>`, on stderr, and the command exits with status 2 for a wrong
-command line (as argparse does) or 1 for a failure; `--debug` raises it with
-its traceback instead and leaves the libraries' logging alone (logs). Each
-subcommand imports TensorFlow and TFX only when it runs, so `--help` stays
-fast.
+<message>`, on stderr, in the command's language: the flags, not the
+engine's Python keywords, and the files by name (errors, wording). The
+command exits with status 2 for a wrong command line (as argparse does) or
+1 for a failure. Flags are never abbreviated (parsing). `--verbose` leaves
+the libraries' logging and warnings alone (logs); `--debug` also raises the
+error with its traceback. Each subcommand imports TensorFlow and TFX only
+when it runs, so `--help` stays fast.
 """
 
 import argparse
 import sys
-from typing import List, NoReturn, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from image_example_gen.cli import errors
 from image_example_gen.cli import ingest_command
 from image_example_gen.cli import inspect_command
 from image_example_gen.cli import logs
+from image_example_gen.cli import parsing
+from image_example_gen.cli import wording
 
 __all__ = ['PROG', 'build_parser', 'main']
 
@@ -35,28 +40,25 @@ _FAILURE_STATUS = 1
 _INTERRUPTED_STATUS = 130
 
 
-class _Parser(argparse.ArgumentParser):
-  """An ArgumentParser whose errors become UsageError (one line, in main)."""
-
-  def error(self, message: str) -> NoReturn:
-    raise errors.UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
   """The parser of the command and its subcommands."""
-  parser = _Parser(
+  parser = parsing.Parser(
       prog=PROG,
       description='Ingest image folders into TFRecords of tf.train.Example, '
       'as the ImageExampleGen TFX component does, and inspect the result.',
       epilog=f"Run '{PROG} COMMAND --help' for a command's options.")
-  common = _Parser(add_help=False)
+  parsing.add_version_argument(parser)
+  common = parsing.Parser(add_help=False)
+  common.add_argument(
+      '--verbose', action='store_true',
+      help="show the libraries' logs and warnings (TensorFlow, Beam, absl)")
   common.add_argument(
       '--debug', action='store_true',
-      help='on an error, show its traceback; keep TensorFlow and Beam logs')
+      help='on an error, show its traceback; implies --verbose')
   commands = parser.add_subparsers(
       dest='command', metavar='COMMAND', required=True)
   ingest = commands.add_parser(
-      'ingest', parents=[common],
+      'ingest', parents=[common], allow_abbrev=False,
       help='write the Examples of an image folder (no pipeline needed)',
       description='Runs the ingest engine (what the ImageExampleGen component '
       'runs) on DATA_ROOT without a TFX pipeline or ML Metadata, and writes '
@@ -66,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
   ingest_command.add_arguments(ingest)
   ingest.set_defaults(run=ingest_command.run)
   inspect = commands.add_parser(
-      'inspect', parents=[common],
+      'inspect', parents=[common], allow_abbrev=False,
       help='summarize an ImageExampleGen output and draw samples',
       description='Summarizes the Examples ImageExampleGen wrote (an ingest '
       '--out folder, an Examples artifact, or a pipeline root) and draws '
@@ -81,10 +83,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   try:
     args = build_parser().parse_args(argv)
   except errors.UsageError as error:
-    return _fail(error, _USAGE_STATUS)
-  except SystemExit as done:  # --help
+    return _fail(str(error), _USAGE_STATUS)
+  except SystemExit as done:  # --help, --version
     return done.code if isinstance(done.code, int) else _FAILURE_STATUS
-  with logs.command_logging(args.debug):
+  with logs.command_logging(args.verbose or args.debug, PROG):
     try:
       lines: List[str] = args.run(args)
     except KeyboardInterrupt:
@@ -96,13 +98,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         raise
       status = (_USAGE_STATUS if isinstance(error, errors.UsageError)
                 else _FAILURE_STATUS)
-      return _fail(error, status)
+      context = wording.Context(
+          data_root=ingest_command.DATA_ROOT,
+          skipped_list=errors.save_skipped_list(error))
+      return _fail(errors.describe(error, context), status)
   for line in lines:
     print(line)
   return 0
 
 
-def _fail(error, status: int) -> int:
-  message = error if isinstance(error, str) else errors.describe(error)
+def _fail(message: str, status: int) -> int:
   print(f'{PROG}: error: {message}', file=sys.stderr)
   return status

@@ -21,8 +21,14 @@ from typing import Any, Dict, Tuple
 
 from image_example_gen.core import config as config_lib
 from image_example_gen.cli import errors
+from image_example_gen.cli import wording
 
-__all__ = ['add_config_arguments', 'config_from_args']
+__all__ = ['FLAGS', 'add_config_arguments', 'config_from_args', 'flag_of']
+
+# {IngestConfig field: its flag}, e.g. 'on_bad_image': '--on-bad-image'; the
+# commands name the flag wherever the engine names the field.
+FLAGS = wording.FLAGS
+flag_of = wording.flag_of
 
 # Prefix of the argparse destinations, so that no option can collide with the
 # command's own arguments.
@@ -52,14 +58,15 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
       options.update(choices=_CHOICES[field.name], metavar=None)
     else:
       options.update(_parser_for(field.name, kind))
-    group.add_argument('--' + field.name.replace('_', '-'), **options)
+    group.add_argument(FLAGS[field.name], **options)
 
 
 def config_from_args(args: argparse.Namespace) -> config_lib.IngestConfig:
   """The IngestConfig of the flags given.
 
   Raises:
-    errors.UsageError: IngestConfig refuses a value or a combination.
+    errors.UsageError: IngestConfig refuses a value or a combination; the
+      message names the flags (wording.in_flags).
   """
   given = {
       key[len(_DEST_PREFIX):]: value
@@ -68,7 +75,7 @@ def config_from_args(args: argparse.Namespace) -> config_lib.IngestConfig:
   try:
     return config_lib.IngestConfig.from_options(**given)
   except (TypeError, ValueError) as error:
-    raise errors.UsageError(str(error)) from error
+    raise errors.UsageError(wording.in_flags(str(error))) from error
 
 
 def _unwrap_optional(annotation: Any) -> Any:

@@ -13,8 +13,12 @@ DIR/
 
 and prints the report's summary. The options are the component's: one flag
 per IngestConfig field (config_flags), `--input-split` for its input_config
-(by default one split of every class folder, hashed train:eval 2:1, exactly
-as the component's defaults), `--beam-pipeline-args` for Beam (beam_args).
+and `--split` for its output_config (split_flags: by default one split of
+every class folder, hashed train:eval 2:1, exactly as the component's
+defaults), `--beam-pipeline-args` for Beam (beam_args).
+
+The command line, DATA_ROOT and --out are checked before Beam loads, so that
+their errors come at once.
 
 The staging folder (the file manifest, the workers' progress files) is a
 new folder under `--temp_location` when the Beam options give one (it must
@@ -36,15 +40,18 @@ from image_example_gen.cli import config_flags
 from image_example_gen.cli import errors
 from image_example_gen.cli import logs
 from image_example_gen.cli import progress_bar
+from image_example_gen.cli import split_flags
 
-__all__ = ['add_arguments', 'parse_input_splits', 'run']
+__all__ = ['DATA_ROOT', 'add_arguments', 'parse_input_splits', 'run']
 
+# How errors name the data folder: the positional argument.
+DATA_ROOT = 'DATA_ROOT'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
   """Adds the command's arguments; `--beam-pipeline-args` comes last."""
   parser.add_argument(
-      'data_root', metavar='DATA_ROOT',
+      'data_root', metavar=DATA_ROOT,
       help='folder of <class>/<image> (or of <split>/<class>/<image>, with '
       '--input-split)')
   parser.add_argument(
@@ -55,11 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       '--overwrite', action='store_true',
       help=f'replace the Split-* folders and {artifact.REPORT_FILE_NAME} '
       'DIR holds already (refused otherwise)')
-  parser.add_argument(
-      '--input-split', action='append', default=[], metavar='NAME=PATTERN',
-      help="an input split, its pattern relative to DATA_ROOT, e.g. "
-      "'train=train/*' (repeatable; several are kept as output splits). "
-      "Default: every class folder ('*'), hashed into train:eval 2:1")
+  split_flags.add_split_arguments(parser, DATA_ROOT)
   config_flags.add_config_arguments(parser)
   beam_args.add_argument(parser)
 
@@ -68,22 +71,30 @@ def run(args: argparse.Namespace) -> List[str]:
   """Ingests DATA_ROOT into --out; returns the summary lines to print.
 
   Raises:
-    errors.UsageError: A refused option value, --input-split or Beam option.
-    errors.CommandError: DATA_ROOT missing, or --out holds splits already.
-    ValueError: From the engine: no usable image, too many bad files, or
-      (transform.BadFileError) a bad file with --on-bad-image fail.
+    errors.UsageError: A refused option value, --input-split, --split or
+      Beam option.
+    errors.CommandError: DATA_ROOT missing or empty, a pattern matching no
+      file, or --out holds splits already.
+    ValueError: From the engine: no usable image, too many bad files
+      (engine.IngestError), or a bad file with --on-bad-image fail
+      (transform.BadFileError).
   """
   config = config_flags.config_from_args(args)
   input_splits = parse_input_splits(args.input_split)
-  beam_args.check(args.beam_pipeline_args)
+  split_flags.check_splits(input_splits, args.split)
   data_root, out_dir = _absolute(args.data_root), _absolute(args.out)
-  if not _is_uri(data_root):
-    _check_data_root(data_root)
-  if not _is_uri(out_dir):  # Fail before Beam loads when we can.
+  # Fail before Beam loads when we can.
+  split_flags.check_data_root(data_root, input_splits, DATA_ROOT)
+  if not _is_uri(out_dir):
     _check_out_dir(out_dir, args.overwrite, glob.glob)
+  split_flags.check_split_folders(data_root, input_splits, args.split,
+                                  DATA_ROOT)
+  if args.beam_pipeline_args:
+    beam_args.check(args.beam_pipeline_args)
 
   # pylint: disable=g-import-not-at-top
   from image_example_gen.beam import engine
+  from image_example_gen.beam import transform
   from image_example_gen.core import discovery
   from image_example_gen.core import files
   # pylint: enable=g-import-not-at-top
@@ -96,9 +107,13 @@ def run(args: argparse.Namespace) -> List[str]:
   input_splits = tuple(
       discovery.InputSplit(name, pattern)
       for name, pattern in input_splits.items()) or engine.DEFAULT_INPUT_SPLITS
+  # () takes the engine's default for the input splits (TFX's).
+  output_splits = tuple(transform.HashBucketSplit(name, weight)
+                        for name, weight in args.split or ())
   with _progress_display() as progress_callback:
     report = engine.run_ingest(
-        data_root, out_dir, input_splits=input_splits, config=config,
+        data_root, out_dir, input_splits=input_splits,
+        output_splits=output_splits, config=config,
         beam_pipeline_args=list(args.beam_pipeline_args),
         progress_callback=progress_callback)
   split_folders = ', '.join(
@@ -114,22 +129,7 @@ def parse_input_splits(items: Sequence[str]) -> Dict[str, str]:
     errors.UsageError: A malformed or repeated item, or a {SPAN}-style
       placeholder, which only the component's driver resolves.
   """
-  splits: Dict[str, str] = {}
-  for item in items:
-    name, separator, pattern = item.partition('=')
-    if not separator or not name or not pattern:
-      raise errors.UsageError(
-          f'argument --input-split: {item!r} is not NAME=PATTERN')
-    if name in splits:
-      raise errors.UsageError(
-          f'argument --input-split: split {name!r} is given twice')
-    if '{' in pattern:
-      raise errors.UsageError(
-          f'argument --input-split: {item!r} has a {{SPAN}}, {{VERSION}} or '
-          'date placeholder; only the ImageExampleGen component resolves '
-          'those')
-    splits[name] = pattern
-  return splits
+  return split_flags.parse_input_splits(items)
 
 
 def _is_uri(path: str) -> bool:
@@ -138,13 +138,6 @@ def _is_uri(path: str) -> bool:
 
 def _absolute(path: str) -> str:
   return path if _is_uri(path) else os.path.abspath(path)
-
-
-def _check_data_root(data_root: str) -> None:
-  if not os.path.exists(data_root):
-    raise errors.CommandError(f'data root {data_root} does not exist')
-  if not os.path.isdir(data_root):
-    raise errors.CommandError(f'data root {data_root} is not a folder')
 
 
 def _check_out_dir(out_dir: str, overwrite: bool,

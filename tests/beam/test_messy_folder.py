@@ -19,7 +19,7 @@ from tfx.proto import example_gen_pb2
 
 from image_example_gen import IngestConfig
 from image_example_gen.core import artifact
-from conftest import write_tree
+from file_tree import write_tree
 from ingest_runner import ingest_folder
 import example_reader
 import image_factory

@@ -36,7 +36,7 @@ from image_example_gen.cli import config_flags
 from image_example_gen.cli import errors
 from image_example_gen.cli import inspect_command
 from image_example_gen.cli import progress_bar
-from conftest import write_tree
+from file_tree import write_tree
 import example_reader
 import image_factory
 
@@ -83,10 +83,9 @@ def ingested_fixture(data_root, tmp_path_factory):
   return out_dir, stdout.getvalue(), stderr.getvalue()
 
 
-# For subprocesses: silences the FutureWarnings google-cloud libraries print
-# when `import image_example_gen` loads apache_beam, before any line of the
-# command runs (the Makefile sets the same).
-_ENV = dict(os.environ, PYTHONWARNINGS='ignore::FutureWarning')
+# For subprocesses: the environment as a user has it. The command quiets the
+# libraries' warnings itself (cli.logs), before it loads them.
+_ENV = dict(os.environ)
 
 
 def _command(*args, cwd):
@@ -131,7 +130,7 @@ def test_missing_data_root_is_one_line_and_status_1(tmp_path):
 
   assert result.returncode == 1
   assert result.stderr == (
-      f'{ERROR}data root {tmp_path / "no_such_folder"} does not exist\n')
+      f'{ERROR}DATA_ROOT {tmp_path / "no_such_folder"} does not exist\n')
   assert result.stdout == ''
   assert not (tmp_path / 'out').exists()
 
@@ -150,10 +149,21 @@ def test_invalid_choice_is_a_usage_error_with_status_2(tmp_path, data_root):
     (['--max-bad-fraction', 'lots'],
      "argument --max-bad-fraction: invalid float value: 'lots'"),
     (['--max-bad-fraction', '2'],
-     'Invalid max_bad_fraction=2.0; expected a fraction between 0 and 1, or '
-     'None for no limit.'),
+     'argument --max-bad-fraction: invalid value 2.0; expected a fraction '
+     'between 0 and 1'),
     (['--labels', 'none', '--class-names', 'ant,bee'],
-     "class_names is set but labels='none'; drop one."),
+     '--class-names is set but --labels none; drop one.'),
+    (['--on-bad-imag', 'fail'],
+     'unrecognized arguments: --on-bad-imag fail (did you mean '
+     '--on-bad-image?)'),
+    (['--split', 'train=8,eval=two'],
+     "argument --split: the weight of split eval is 'two'; expected a whole "
+     'number of 1 or more (e.g. train=8,eval=2)'),
+    (['--split', 'train=8', '--input-split', 'train=ant', '--input-split',
+      'eval=bee'],
+     '--split hashes one input split into output splits, but --input-split '
+     'gives 2 (train, eval), which are kept as the output splits; drop '
+     '--split, or give one --input-split'),
     (['--input-split', 'train'],
      "argument --input-split: 'train' is not NAME=PATTERN"),
     (['--input-split', 'train=span-{SPAN}/*'],
@@ -224,9 +234,10 @@ def test_bad_file_with_on_bad_image_fail(capsys, tmp_path, data_root):
 
   line = _error_line(capsys.readouterr().err)
   assert re.fullmatch(
-      re.escape(f"{ERROR}Bad input file '{data_root}/") +
-      r"(bee/damaged\.jpg|cow/notes\.txt)' \((corrupt|not_an_image)\): .*"
-      + re.escape("set on_bad_image='skip' to skip and report bad files."),
+      re.escape(f'{ERROR}Bad file {data_root}/') +
+      r'(bee/damaged\.jpg|cow/notes\.txt) \((corrupt|not_an_image): .*\)\. '
+      + re.escape('Fix or remove it, or pass --on-bad-image skip to skip and '
+                  'report bad files.'),
       line), line
   assert not _split_dirs(out_dir)
 
@@ -237,9 +248,13 @@ def test_max_bad_fraction_gate(capsys, tmp_path, data_root):
   assert cli.main(['ingest', data_root, '--out', out_dir,
                    '--max-bad-fraction', '0.1']) == 1
 
+  # Hidden files are skipped but not bad: the counts add up to 2.
   line = _error_line(capsys.readouterr().err)
-  assert line.startswith(f'{ERROR}2 of 9 files are bad (22.2%), over '
-                         'max_bad_fraction=0.1;')
+  assert line == (
+      f'{ERROR}2 of 9 files are bad (22.2%), over --max-bad-fraction 0.1: '
+      'corrupt 1, not_an_image 1 (bee/damaged.jpg, cow/notes.txt). 1 hidden '
+      'file skipped too, not counted as bad. Nothing was published; fix or '
+      'remove the bad files, or raise --max-bad-fraction.')
   assert not _split_dirs(out_dir)
 
 
@@ -257,16 +272,20 @@ def test_describe_takes_the_error_out_of_a_beam_worker_traceback():
       '  File "transform.py", line 145, in process\n'
       '    yield self._skip(source, error)\n'
       'image_example_gen.beam.transform.BadFileError: Bad input file '
-      "'/data/a.txt' (not_an_image): no signature.\n\n"
+      "'/data/a.txt' (not_an_image): no signature. Fix or remove it, or set "
+      "on_bad_image='skip' to skip and report bad files.\n\n"
       'During handling of the above exception, another exception occurred:\n'
       '\nTraceback (most recent call last):\n'
       '  File "apache_beam/runners/common.py", line 1501, in process\n'
       'image_example_gen.beam.transform.BadFileError: Bad input file '
-      "'/data/a.txt' (not_an_image): no signature. [while running "
+      "'/data/a.txt' (not_an_image): no signature. Fix or remove it, or set "
+      "on_bad_image='skip' to skip and report bad files. [while running "
       "'EncodeImages/ReadAndEncode/ParDo(_EncodeImagesDoFn)']\n")
 
+  # In the command's language: the flag, not the keyword.
   assert errors.describe(worker_error) == (
-      "Bad input file '/data/a.txt' (not_an_image): no signature.")
+      'Bad file /data/a.txt (not_an_image: no signature). Fix or remove it, '
+      'or pass --on-bad-image skip to skip and report bad files.')
   assert errors.describe(KeyError('split')) == (
       "KeyError: 'split' (rerun with --debug for the traceback)")
 

@@ -14,7 +14,7 @@ from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
 from image_example_gen import ImageExampleGen
-from conftest import write_tree
+from file_tree import write_tree
 import example_reader
 import image_factory
 from pipelines import run_summary

@@ -32,7 +32,7 @@ from image_example_gen.inspection import sampling
 from image_example_gen.inspection import statistics
 from image_example_gen.inspection import thumbnails
 from image_example_gen.inspection.inspector import collect
-from conftest import write_tree
+from file_tree import write_tree
 from ingest_runner import ingest_folder
 import image_factory
 
