@@ -17,7 +17,7 @@ ARGS ?=
 INGEST_ARGS ?= $(ARGS)
 CHAIN_ARGS ?= $(ARGS)
 
-.PHONY: install run train test test-fast fuzz benchmark benchmark-ingest benchmark-chain clean
+.PHONY: install run train test test-fast test-engines test-engines-ci fuzz benchmark benchmark-ingest benchmark-chain clean
 
 install: $(INSTALLED)
 
@@ -38,8 +38,9 @@ train: $(INSTALLED)
 fuzz: $(INSTALLED)
 	cd tests && ../$(BIN)/python differential.py --mutants-per-source 300 $(ARGS)
 
+# Everything but the engine tests (real Flink and Spark clusters, below).
 test: $(INSTALLED)
-	$(BIN)/python -m pytest tests $(ARGS)
+	$(BIN)/python -m pytest tests -m 'not engines' $(ARGS)
 
 # The unit tests, without the end-to-end ones (marker `slow`): under a minute.
 test-fast: $(INSTALLED)
@@ -55,3 +56,17 @@ benchmark-chain: $(INSTALLED)
 
 clean:
 	rm -rf out tfx_output .pytest_cache
+
+# Real Flink and Spark clusters (clusters/): `make flink-up` prints the Beam
+# arguments that run a pipeline on it. The engine tests start each cluster
+# once per session and stop it at the end.
+-include clusters/clusters.mk
+
+test-engines: $(INSTALLED)
+	$(BIN)/python -m pytest tests/engines -m engines $(ARGS)
+
+# What CI runs of them (.ci/run): the ingest on Flink and on Spark and the
+# sample pipeline on Flink, equal to the DirectRunner's (docs/clusters.md
+# gives the times; the Spark sample pipeline alone takes about 11 minutes).
+test-engines-ci: $(INSTALLED)
+	$(BIN)/python -m pytest tests/engines -m engines -k 'not (spark and sample_pipeline)' $(ARGS)
