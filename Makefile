@@ -69,4 +69,4 @@ test-engines: $(INSTALLED)
 # sample pipeline on Flink, equal to the DirectRunner's (docs/clusters.md
 # gives the times; the Spark sample pipeline alone takes about 11 minutes).
 test-engines-ci: $(INSTALLED)
-	$(BIN)/python -m pytest tests/engines -m engines -k 'not (spark and sample_pipeline)' $(ARGS)
+	ENGINE_TESTS_REQUIRED=1 $(BIN)/python -m pytest tests/engines -m engines -k 'not (spark and sample_pipeline)' $(ARGS)

@@ -23,6 +23,7 @@ It needs neither TFX nor TensorFlow: the executor adds only what is TFX's
 import dataclasses
 import json
 import logging
+import socket
 import tempfile
 from typing import Any, Callable, List, Optional, Sequence
 import uuid
@@ -45,6 +46,8 @@ __all__ = ['DEFAULT_INPUT_SPLITS', 'IngestError', 'default_output_splits',
            'run_ingest']
 
 _LOGGER = logging.getLogger(__name__)
+# How long to wait for a portable runner's endpoints to accept a connection.
+_CONNECT_TIMEOUT_S = 5.0
 
 # TFX's default input config: one split of every folder of input_base.
 DEFAULT_INPUT_SPLITS = (discovery.InputSplit('single_split', '*'),)
@@ -207,6 +210,7 @@ class _Ingest:
     del found  # Only the manifest holds the file list while workers run.
     outputs_dir = files.join(self.staging_dir, 'outputs')
     pipeline = self.make_pipeline()
+    check_endpoints(pipeline.options)
     outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
         staged.batches, self.config, self.splits)
     gzip_level = (self.config.gzip_level
@@ -279,6 +283,37 @@ class _Ingest:
           'files listed in the log or raise the limit.',
           report=report, option='max_bad_fraction', option_value=limit,
           output_uri=self.output_uri)
+
+
+def check_endpoints(options: pipeline_options.PipelineOptions) -> None:
+  """Fails fast, naming the address, when a portable runner's job server or
+  external SDK worker pool does not answer (Beam itself waits a minute and
+  then reports a bare timeout).
+
+  Raises:
+    IngestError: Nothing listens at --job_endpoint or, for
+      --environment_type=EXTERNAL, at --environment_config.
+  """
+  portable = options.view_as(pipeline_options.PortableOptions)
+  addresses = []
+  if portable.job_endpoint and portable.job_endpoint != 'embed':
+    addresses.append(('Beam job server', '--job_endpoint',
+                      portable.job_endpoint))
+  if (portable.environment_type or '').upper() == 'EXTERNAL' and (
+      portable.environment_config):
+    addresses.append(('SDK worker pool', '--environment_config',
+                      portable.environment_config))
+  for what, flag, address in addresses:
+    host, _, port = address.rpartition(':')
+    try:
+      with socket.create_connection((host or 'localhost', int(port)),
+                                    timeout=_CONNECT_TIMEOUT_S):
+        pass
+    except (OSError, ValueError):
+      raise IngestError(
+          f'No {what} answers at {address} ({flag}). Start the cluster '
+          'first (`make flink-up` or `make spark-up` prints the arguments '
+          'to pass), or fix the address.') from None
 
 
 def _read_lines(pattern: str) -> List[str]:

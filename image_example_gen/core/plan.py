@@ -38,5 +38,5 @@ def plan_files(
   found = labeling.label_files(input_base, input_splits, found, config,
                                previous_class_names)
   _LOGGER.info('Found %d files in %s; classes: %s', len(found.files),
-               input_base, list(found.class_names))
+               input_base, ', '.join(found.class_names) or '(none)')
   return found

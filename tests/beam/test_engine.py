@@ -217,3 +217,17 @@ def test_stratified_splits_keep_every_class_share(make_tree, tmp_path):
           name == 'cow' and split == copies_split)  # ... counted once.
       assert abs(distinct - count * share) < 1, (name, split)
   assert report.total_examples == len(files)
+
+
+def test_unreachable_job_server_is_named_with_the_up_target(make_tree,
+                                                            tmp_path):
+  import socket  # pylint: disable=g-import-not-at-top
+  with socket.socket() as probe:  # A port nothing listens on.
+    probe.bind(('localhost', 0))
+    port = probe.getsockname()[1]
+  root = make_tree({'c/a.jpg': image_factory.jpeg()})
+  with pytest.raises(ValueError,
+                     match=rf'No Beam job server answers at localhost:{port} '
+                     r'\(--job_endpoint\).*make flink-up'):
+    ingest_folder(root, str(tmp_path / 'out'), beam_pipeline_args=[
+        '--runner=PortableRunner', f'--job_endpoint=localhost:{port}'])
