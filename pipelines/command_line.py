@@ -35,8 +35,9 @@ if TYPE_CHECKING:  # Loaded when a pipeline is built, not for --help.
 
 __all__ = [
     'DATA_ROOT_FLAG', 'REPO_ROOT', 'add_beam_arguments',
-    'add_common_arguments', 'input_config', 'make_parser', 'output_config',
-    'parse_args', 'parse_input_splits', 'run_and_summarize', 'run_command'
+    'add_common_arguments', 'input_config', 'main', 'make_parser',
+    'output_config', 'parse_args', 'parse_input_splits', 'run_and_summarize',
+    'run_command'
 ]
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -163,6 +164,20 @@ def output_config(
       tfx.proto.SplitConfig.Split(name=name, hash_buckets=weight)
       for name, weight in split
   ]))
+
+
+def main(prog: str,
+         parse: Callable[[Optional[Sequence[str]]], argparse.Namespace],
+         run: Callable[[argparse.Namespace], List[str]],
+         argv: Optional[Sequence[str]] = None) -> int:
+  """A pipeline command's main: parses argv with `parse`, then run_command;
+  returns the exit status (argparse's for --help, --version or a wrong
+  command line)."""
+  try:
+    args = parse(argv)
+  except SystemExit as done:  # --help, --version, a wrong command line
+    return done.code if isinstance(done.code, int) else 2
+  return run_command(prog, args, run)
 
 
 def run_command(prog: str, args: argparse.Namespace,

@@ -101,11 +101,7 @@ def _run(args: argparse.Namespace) -> List[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
   """Runs the command; returns the exit status (module docstring)."""
-  try:
-    args = _parse_args(argv)
-  except SystemExit as done:  # --help, --version, a wrong command line
-    return done.code if isinstance(done.code, int) else 2
-  return command_line.run_command(PROG, args, _run)
+  return command_line.main(PROG, _parse_args, _run, argv)
 
 
 if __name__ == '__main__':
