@@ -25,14 +25,21 @@ folders.
 
 Local paths are walked with os.scandir; other URIs (gs://, s3://, hdfs://) with
 Beam's FileSystems, which has no folders or links to follow.
+
+A listing that takes longer than `progress_interval_s` (5 s by default; about
+a million local files here) logs its progress every such interval: the files
+found so far and the rate, then one line when it ends. Shorter listings log
+nothing.
 """
 
 import dataclasses
 import fnmatch
 import functools
+import logging
 import os
 import posixpath
 import stat
+import time
 from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from apache_beam.io.filesystems import FileSystems
@@ -46,6 +53,9 @@ __all__ = [
 ]
 
 _WILDCARDS = frozenset('*?[')
+_LOGGER = logging.getLogger(__name__)
+# Seconds between two progress lines of a listing (none before the first).
+PROGRESS_INTERVAL_S = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +116,8 @@ class Discovery:
   class_folders: Tuple[str, ...] = ()
 
 
-def discover(input_base: str, splits: Sequence[InputSplit]) -> Discovery:
+def discover(input_base: str, splits: Sequence[InputSplit], *,
+             progress_interval_s: float = PROGRESS_INTERVAL_S) -> Discovery:
   """Lists every file of every split, with its class folder.
 
   Labels are not set here: core.labeling gives them, from the class folders
@@ -115,6 +126,7 @@ def discover(input_base: str, splits: Sequence[InputSplit]) -> Discovery:
   Args:
     input_base: The folder (local path or URI) holding the data.
     splits: The input splits, their patterns relative to input_base.
+    progress_interval_s: Seconds between progress lines of a long listing.
 
   Returns:
     A Discovery whose files carry their class folder (`class_name`), and the
@@ -126,7 +138,10 @@ def discover(input_base: str, splits: Sequence[InputSplit]) -> Discovery:
   files = []
   class_folders = set()
   for split in splits:
-    entries = list(walk_pattern(input_base, split.pattern))
+    listing = _ListingProgress(f'split {split.name!r} under {input_base}',
+                               progress_interval_s)
+    entries = list(listing.count(walk_pattern(input_base, split.pattern)))
+    listing.finish()
     if not any(not entry.is_dir for entry in entries):
       raise ValueError(
           f'Input pattern {split.pattern!r} of split {split.name!r} matched '
@@ -171,7 +186,8 @@ def split_folders(input_base: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
   return splits, tuple(name for name in names if name not in splits)
 
 
-def fingerprint(input_base: str, split_name: str, pattern: str) -> str:
+def fingerprint(input_base: str, split_name: str, pattern: str, *,
+                progress_interval_s: float = PROGRESS_INTERVAL_S) -> str:
   """The input fingerprint of a split, in TFX's format, over all its files.
 
   Unlike TFX's default (a stat of what the glob matches, which for
@@ -179,16 +195,57 @@ def fingerprint(input_base: str, split_name: str, pattern: str) -> str:
   ingest would read, so a changed image changes the fingerprint.
   """
   count = total_bytes = xor_checksum = sum_checksum = 0
-  for entry in walk_pattern(input_base, pattern):
+  listing = _ListingProgress(
+      f'split {split_name!r} under {input_base} (fingerprint)',
+      progress_interval_s)
+  for entry in listing.count(walk_pattern(input_base, pattern)):
     if entry.is_dir:
       continue
     count += 1
     total_bytes += max(entry.size, 0)
     xor_checksum ^= entry.mtime_seconds
     sum_checksum += entry.mtime_seconds
+  listing.finish()
   return ('split:%s,num_files:%d,total_bytes:%d,xor_checksum:%d,'
           'sum_checksum:%d' %
           (split_name, count, total_bytes, xor_checksum, sum_checksum))
+
+
+class _ListingProgress:
+  """Logs a long listing's progress: files so far and rate, every interval.
+
+  Nothing is logged before the listing has run for one interval, so small
+  folders stay quiet; a listing that logged progress also logs its end.
+  """
+
+  def __init__(self, what: str, interval_s: float):
+    self._what = what
+    self._interval_s = interval_s
+    self._start = time.monotonic()
+    self._next_line = self._start + interval_s
+    self._logged = False
+    self.files = 0
+
+  def count(self, entries: Iterable[FoundEntry]) -> Iterator[FoundEntry]:
+    """Yields the entries, counting the files and logging when due."""
+    for entry in entries:
+      if not entry.is_dir:
+        self.files += 1
+      now = time.monotonic()
+      if now >= self._next_line:
+        elapsed = now - self._start
+        _LOGGER.info('Listing %s: %d files so far in %.0f s (%.0f files/s)',
+                     self._what, self.files, elapsed,
+                     self.files / max(elapsed, 1e-9))
+        self._logged = True
+        self._next_line = now + self._interval_s
+      yield entry
+
+  def finish(self) -> None:
+    if self._logged:
+      elapsed = time.monotonic() - self._start
+      _LOGGER.info('Listed %s: %d files in %.1f s (%.0f files/s)', self._what,
+                   self.files, elapsed, self.files / max(elapsed, 1e-9))
 
 
 def walk_pattern(input_base: str, pattern: str) -> Iterator[FoundEntry]:
