@@ -47,5 +47,12 @@ WAYS: Dict[str, Way] = {
         Way('image_example_gen_unbalanced', IMAGE_EXAMPLE_GEN,
             'ImageExampleGen, stratify=False (plain hash buckets: no digest '
             'branch before the encoding)', {'stratify': False}),
+        Way('image_example_gen_no_near_duplicates', IMAGE_EXAMPLE_GEN,
+            'ImageExampleGen, near_duplicates=False (no fingerprint, no '
+            'grouping)', {'near_duplicates': False}),
+        Way('image_example_gen_near_duplicate_split', IMAGE_EXAMPLE_GEN,
+            "ImageExampleGen, split_key='near_duplicate' (the first pass "
+            'decodes and fingerprints every image)',
+            {'split_key': 'near_duplicate'}),
     )
 }

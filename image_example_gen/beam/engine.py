@@ -221,8 +221,11 @@ class _Ingest:
            | f'WriteSplit[{name}]' >> sink.WriteTFRecords(
                artifact.shard_prefix(self.output_uri, name),
                gzip_level=gzip_level))
-    for key, name in ((transform.SKIPPED_KEY, 'skipped'),
-                      (transform.DUPLICATES_KEY, 'duplicates')):
+    text_outputs = [(transform.SKIPPED_KEY, 'skipped'),
+                    (transform.DUPLICATES_KEY, 'duplicates')]
+    if self.config.near_duplicates:
+      text_outputs.append((transform.NEAR_DUPLICATES_KEY, 'near_duplicates'))
+    for key, name in text_outputs:
       _ = (outputs[key]
            | f'Write[{name}]' >> beam.io.WriteToText(
                files.join(outputs_dir, name), '.jsonl'))
@@ -245,7 +248,11 @@ class _Ingest:
           _read_lines(files.join(outputs_dir, 'counts*')),
           _read_lines(files.join(outputs_dir, 'duplicates*')),
           multi_label=staged.multi_label,
-          prepared_lines=_read_lines(files.join(outputs_dir, 'prepared*')))
+          prepared_lines=_read_lines(files.join(outputs_dir, 'prepared*')),
+          near_duplicate_lines=(
+              _read_lines(files.join(outputs_dir, 'near_duplicates*'))
+              if self.config.near_duplicates else None),
+          near_duplicate_threshold=self.config.near_duplicate_threshold)
       for line in report.summary_lines():
         _LOGGER.info('%s', line)
       self._check(report)

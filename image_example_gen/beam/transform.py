@@ -30,19 +30,22 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from image_example_gen.beam import manifest
+from image_example_gen.beam import near_duplicate_groups
 from image_example_gen.beam import progress
 from image_example_gen.core import artifact
 from image_example_gen.core import config as config_lib
 from image_example_gen.core import discovery as discovery_lib
 from image_example_gen.core import example_encoder
 from image_example_gen.core import image_probe
+from image_example_gen.core import near_duplicates
 from image_example_gen.core import plan
 from image_example_gen.core import publish
 from image_example_gen.core import reasons
 from image_example_gen.core import stratify
 
 __all__ = [
-    'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'PREPARED_KEY', 'SKIPPED_KEY',
+    'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'NEAR_DUPLICATES_KEY',
+    'PREPARED_KEY', 'SKIPPED_KEY',
     'METRICS_NAMESPACE', 'BadFileError',
     'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits'
 ]
@@ -59,6 +62,10 @@ DUPLICATES_KEY = '__duplicates__'
 # (sha256 hex, (relative path, size, output split, class name)) of every
 # ingested image.
 DIGESTS_KEY = '__digests__'
+# JSON lines, one per group of near-duplicate images with at least two
+# distinct contents: files, splits, class_names (near_duplicate_groups);
+# with near_duplicates=True only.
+NEAR_DUPLICATES_KEY = '__near_duplicates__'
 METRICS_NAMESPACE = 'image_example_gen'
 
 _EXAMPLES_TAG_PREFIX = 'examples/'
@@ -66,6 +73,7 @@ _SKIPPED_TAG = 'skipped'
 _INGESTED_TAG = 'ingested'
 _DIGEST_TAG = 'digest'
 _PREPARED_TAG = 'prepared'
+_FINGERPRINT_TAG = 'fingerprint'
 
 
 class BadFileError(ValueError):
@@ -106,9 +114,11 @@ class OutputSplits:
   With hash-bucket splits, the bucket is a sha256 modulo the total number of
   buckets: of the `partition_feature_name` feature (serialized as TFX does)
   if set, else of the image's content (its `image/key/sha256`) or of its path
-  relative to input_base, as `IngestConfig.split_key` says. The assignment is
-  stable across runs and runners, and does not change when other files are
-  added or removed. Without hash buckets, each image stays in its input split.
+  relative to input_base, as `IngestConfig.split_key` says ('near_duplicate'
+  hashes the content too; the groups come as `assigned_split`s). The
+  assignment is stable across runs and runners, and does not change when
+  other files are added or removed. Without hash buckets, each image stays
+  in its input split.
   """
   names: Sequence[str]
   bucket_limits: Optional[Sequence[int]] = None
@@ -149,11 +159,15 @@ class OutputSplits:
             f'a feature of the Examples; features: '
             f'{sorted(example.features.feature)}')
       key = feature.SerializeToString(deterministic=True)
-    elif split_key == config_lib.SPLIT_KEY_CONTENT:
+    elif split_key == config_lib.SPLIT_KEY_PATH:
+      key = source.relative_path.encode('utf-8')
+    else:
       key = example.features.feature[
           artifact.SHA256].bytes_list.value[0]
-    else:
-      key = source.relative_path.encode('utf-8')
+    return self.bucket_split(key)
+
+  def bucket_split(self, key: bytes) -> str:
+    """The hash-bucket split of a key (bucket: its sha256 modulo the total)."""
     bucket = int(hashlib.sha256(key).hexdigest(), 16) % self.bucket_limits[-1]
     for name, limit in zip(self.names, self.bucket_limits):
       if bucket < limit:
@@ -162,28 +176,50 @@ class OutputSplits:
 
 
 class _DigestFilesDoFn(beam.DoFn):
-  """The stratified split's first pass over a batch of files: (stratum,
-  (rank key, relative path)) of each file that passes the cheap check
+  """The split's first pass over a batch of files: (stratum, (rank key,
+  relative path)) of each file that passes the cheap check
   (publish.quick_check; no pixel is decoded). The rank key follows
-  `split_key`: the sha256 of the file's bytes, or of its path."""
+  `split_key`: the sha256 of the file's bytes, or of its path.
+
+  With split_key='near_duplicate' each file is published as the encoding
+  pass will (decode check, transcoding, turning upright) and its fingerprint
+  goes to the FINGERPRINT_TAG output as (member id, fingerprint).
+  """
 
   def __init__(self, config: config_lib.IngestConfig):
     super().__init__()
     self._config = config
 
   def process(self, batch: manifest.ManifestRange):
+    by_group = self._config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
     for source in manifest.read_range(batch):
       if source.skip_reason or source.size > self._config.max_file_bytes:
         continue
       try:
         data = _read_bytes(source.path, self._config.max_file_bytes)
-        publish.quick_check(data, self._config)
+        if by_group:
+          fingerprint = _fingerprint(
+              publish.publish_image(data, self._config))
+        else:
+          publish.quick_check(data, self._config)
       except (OSError, image_probe.BadImageError):
         continue  # The encoding pass reports it.
+      if by_group and fingerprint is not None:
+        yield beam.pvalue.TaggedOutput(
+            _FINGERPRINT_TAG,
+            (near_duplicate_groups.member_id(source.relative_path),
+             fingerprint))
       if self._config.split_key == config_lib.SPLIT_KEY_PATH:
         data = source.relative_path.encode('utf-8')
       yield source.class_key, (hashlib.sha256(data).hexdigest(),
                                source.relative_path)
+
+
+def _fingerprint(published: publish.Published) -> Optional[int]:
+  """The near-duplicate fingerprint of what an Example publishes."""
+  info = published.info
+  return near_duplicates.fingerprint_published(
+      published.data, info.preview, (info.width, info.height))
 
 
 class _EncodeImagesDoFn(beam.DoFn):
@@ -203,6 +239,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._skipped_by_reason = {
         reason: counter(f'skipped_{reason}') for reason in reasons.ALL_REASONS
     }
+    self._unfingerprinted = counter('images_without_fingerprint')
     self._progress = progress.ProgressReporter()
 
   def process(self, batch: manifest.ManifestRange, assigned_splits=None):
@@ -218,11 +255,17 @@ class _EncodeImagesDoFn(beam.DoFn):
         source = source._replace(
             assigned_split=assigned_splits.get(source.relative_path))
       try:
-        split, record, digest, image_size, published = self._encode(source)
+        (split, record, digest, image_size, published,
+         fingerprint) = self._encode(source)
       except image_probe.BadImageError as error:
         skipped += 1
         yield self._skip(source, error)
         continue
+      if fingerprint is not None:
+        yield beam.pvalue.TaggedOutput(
+            _FINGERPRINT_TAG,
+            (near_duplicate_groups.member_id(source.relative_path),
+             fingerprint))
       ingested[(split, source.class_key)] += 1
       for action in published.actions:
         prepared[(action, published.source_format)] += 1
@@ -241,7 +284,8 @@ class _EncodeImagesDoFn(beam.DoFn):
 
   def _encode(self, source: discovery_lib.SourceFile):
     """Returns (output split, serialized Example, sha256 hex digest, size in
-    bytes of the file, publish.Published), or raises BadImageError."""
+    bytes of the file, publish.Published, fingerprint or None), or raises
+    BadImageError."""
     if source.skip_reason:
       raise image_probe.BadImageError(source.skip_reason, source.skip_detail)
     max_bytes = self._config.max_file_bytes
@@ -261,12 +305,19 @@ class _EncodeImagesDoFn(beam.DoFn):
           reasons.NO_CLASS_FOLDER,
           "image directly in the split root; put it in a class folder or set "
           "labels='none'")
+    fingerprint = phash = None
+    if self._config.near_duplicates:
+      fingerprint = _fingerprint(published)
+      if fingerprint is None:
+        self._unfingerprinted.inc()
+      phash = '' if fingerprint is None else near_duplicates.to_hex(
+          fingerprint)
     example = example_encoder.build_example(
         published.data, published.info, source.relative_path,
         label=source.label, class_name=source.class_name,
         label_ids=source.label_ids, label_names=source.label_names,
         features=source.features, source_format=published.source_format,
-        original_size=published.original_size)
+        original_size=published.original_size, phash=phash)
     self._examples.inc()
     self._image_bytes.inc(len(published.data))
     digest = example.features.feature[
@@ -274,7 +325,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     return (self._output_splits.assign(source, example,
                                        self._config.split_key),
             example.SerializeToString(deterministic=True), digest.decode(),
-            len(data), published)
+            len(data), published, fingerprint)
 
   def _skip(self, source: discovery_lib.SourceFile,
             error: image_probe.BadImageError):
@@ -343,25 +394,16 @@ class EncodeImages(beam.PTransform):
     batches = pbegin | 'ListBatches' >> beam.Create(self._batches,
                                                     reshuffle=True)
     side_inputs = {}
-    splits = self._output_splits
-    if (self._config.stratify and splits.bucket_limits and
-        not splits.partition_feature_name):
-      # {relative path: split}: per stratum, the images ranked by content
-      # (core.stratify). Only (path, digest) pairs are grouped, never bytes.
-      side_inputs['assigned_splits'] = beam.pvalue.AsDict(
-          batches
-          | 'DigestFiles' >> beam.ParDo(_DigestFilesDoFn(self._config))
-          | 'GroupByStratum' >> beam.GroupByKey()
-          | 'AssignStratum' >> beam.FlatMapTuple(
-              lambda _, members: stratify.assign_stratum(
-                  members, splits.names, splits.bucket_limits)))
+    assigned = self._assigned_splits(batches)
+    if assigned is not None:
+      side_inputs['assigned_splits'] = beam.pvalue.AsDict(assigned)
     outputs = (
         batches
         | 'ReadAndEncode' >> beam.ParDo(
             _EncodeImagesDoFn(self._config, self._output_splits),
             **side_inputs).with_outputs(
                 _SKIPPED_TAG, _INGESTED_TAG, _DIGEST_TAG, _PREPARED_TAG,
-                *example_tags))
+                _FINGERPRINT_TAG, *example_tags))
     result = {
         name: outputs[tag]
         for name, tag in zip(self._output_splits.names, example_tags)
@@ -378,7 +420,45 @@ class EncodeImages(beam.PTransform):
         outputs[_DIGEST_TAG]
         | 'GroupByContent' >> beam.GroupByKey()
         | 'KeepDuplicates' >> beam.FlatMapTuple(duplicate_group))
+    if self._config.near_duplicates:
+      result[NEAR_DUPLICATES_KEY] = (
+          (outputs[_FINGERPRINT_TAG], outputs[_DIGEST_TAG])
+          | 'NearDuplicates' >> near_duplicate_groups.ReportGroups(
+              self._config.near_duplicate_threshold))
     return result
+
+  def _assigned_splits(self, batches):
+    """(relative path, output split) pairs that the split decides before
+    encoding, or None: with `stratify`, every image (per stratum, the images
+    ranked by content, core.stratify); with split_key='near_duplicate', the
+    members of near-duplicate groups too, each group as one image. Only
+    (path, digest) pairs are grouped, never image bytes."""
+    config, splits = self._config, self._output_splits
+    by_group = config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
+    if (not (config.stratify or by_group) or not splits.bucket_limits or
+        splits.partition_feature_name):
+      return None
+    first_pass = batches | 'DigestFiles' >> beam.ParDo(
+        _DigestFilesDoFn(config)).with_outputs(_FINGERPRINT_TAG,
+                                               main='keyed')
+    keyed = first_pass.keyed
+    if by_group:
+      single, grouped = ((keyed, first_pass[_FINGERPRINT_TAG])
+                         | 'GroupNearDuplicates' >>
+                         near_duplicate_groups.SplitGroups(
+                             config.near_duplicate_threshold))
+      if not config.stratify:
+        # Hash buckets: a group's members share its first member's content
+        # key; images alone keep their own (OutputSplits.assign).
+        return grouped | 'AssignByGroup' >> beam.MapTuple(
+            lambda _, member: (member[1], splits.bucket_split(
+                member[0].encode())))
+      keyed = (single, grouped) | 'Rejoin' >> beam.Flatten()
+    return (keyed
+            | 'GroupByStratum' >> beam.GroupByKey()
+            | 'AssignStratum' >> beam.FlatMapTuple(
+                lambda _, members: stratify.assign_stratum(
+                    members, splits.names, splits.bucket_limits)))
 
 
 class ImageFolderToExamples(beam.PTransform):

@@ -40,7 +40,8 @@ _MAX_CHANNELS = 4
 
 def image_schema(class_names: Optional[Sequence[str]],
                  *,
-                 multi_label: bool = False) -> schema_pb2.Schema:
+                 multi_label: bool = False,
+                 near_duplicates: bool = True) -> schema_pb2.Schema:
   """The schema of ImageExampleGen's Examples.
 
   Args:
@@ -48,6 +49,8 @@ def image_schema(class_names: Optional[Sequence[str]],
       None for an unlabeled ingest, whose Examples have no `image/class/*`.
     multi_label: Images have any number of labels (0 or more) each: the
       `image/class/*` features have no fixed shape and may be empty.
+    near_duplicates: The Examples carry `image/phash` (the ingest ran with
+      near_duplicates=True).
 
   Returns:
     A Schema with one feature per Example feature, each present in every
@@ -74,7 +77,10 @@ def image_schema(class_names: Optional[Sequence[str]],
     domain.min, domain.max = 1, _MAX_SIDE
   domain = add(artifact.CHANNELS, schema_pb2.INT).int_domain
   domain.min, domain.max = 1, _MAX_CHANNELS
-  for name in (artifact.FILENAME, artifact.SHA256):
+  names = [artifact.FILENAME, artifact.SHA256]
+  if near_duplicates:
+    names.append(artifact.PHASH)
+  for name in names:
     add(name, schema_pb2.BYTES).string_domain.is_categorical = (
         schema_pb2.StringDomain.CATEGORICAL_NO)
   if class_names:

@@ -8,6 +8,7 @@ summaries, the command line, the driver and the Trainer read it):
       Split-<name>/data_tfrecord-00000-of-0000N[.gz]   one folder per split
       ingest_report.json                               `IngestReport`
       skipped.jsonl                                    every skipped file
+      near_duplicates.jsonl                            every near-duplicate group
       labels.txt                                       label i on line i
 
 - the feature keys of every Example (`ENCODED` ... `SHA256`);
@@ -32,7 +33,9 @@ from image_example_gen.core import ingest_report
 __all__ = [
     'ArtifactError', 'CHANNELS', 'CLASS_NAMES_PROPERTY', 'CLASS_TEXT', 'ENCODED',
     'FILENAME', 'FORMAT', 'HEIGHT', 'LABEL', 'LABELS_FILE_NAME',
-    'MULTI_LABEL_PROPERTY', 'ORIGINAL_HEIGHT', 'ORIGINAL_WIDTH',
+    'MULTI_LABEL_PROPERTY', 'NEAR_DUPLICATE_GROUPS_PROPERTY',
+    'NEAR_DUPLICATES_FILE_NAME', 'ORIGINAL_HEIGHT',
+    'ORIGINAL_WIDTH', 'PHASH',
     'REPORT_FILE_NAME', 'SHA256', 'SHARD_PREFIX', 'SOURCE_FORMAT',
     'SKIPPED_FILE_NAME', 'SPLIT_PREFIX', 'WIDTH', 'artifact_root',
     'mlmd_properties', 'read_class_names', 'read_report', 'read_report_dict',
@@ -54,6 +57,10 @@ SHA256 = 'image/key/sha256'
 SOURCE_FORMAT = 'image/source_format'
 ORIGINAL_HEIGHT = 'image/original/height'
 ORIGINAL_WIDTH = 'image/original/width'
+# The 64-bit perceptual fingerprint (core.near_duplicates), 16 hex digits;
+# empty for an image too small to fingerprint. Absent with
+# near_duplicates=False.
+PHASH = 'image/phash'
 
 # The folder of each split, as TFX names them (artifact_utils.get_split_uri).
 SPLIT_PREFIX = 'Split-'
@@ -61,6 +68,7 @@ SPLIT_PREFIX = 'Split-'
 SHARD_PREFIX = 'data_tfrecord'
 REPORT_FILE_NAME = ingest_report.REPORT_FILE_NAME
 SKIPPED_FILE_NAME = ingest_report.SKIPPED_FILE_NAME
+NEAR_DUPLICATES_FILE_NAME = ingest_report.NEAR_DUPLICATES_FILE_NAME
 # The label map, like TFT's vocabulary files: line i names label i.
 LABELS_FILE_NAME = 'labels.txt'
 
@@ -68,6 +76,9 @@ LABELS_FILE_NAME = 'labels.txt'
 # list, and 1 when images have several labels each.
 CLASS_NAMES_PROPERTY = 'class_names'
 MULTI_LABEL_PROPERTY = 'multi_label'
+# Set (to the number of groups) when the ingest looked for near duplicates,
+# so the Examples carry PHASH.
+NEAR_DUPLICATE_GROUPS_PROPERTY = 'num_near_duplicate_groups'
 
 
 class ArtifactError(ValueError):
@@ -146,7 +157,8 @@ def read_report_dict(uri: str) -> Dict[str, Any]:
 
 
 def read_report(uri: str) -> ingest_report.IngestReport:
-  """The artifact's ingest report, with the full list of skipped files.
+  """The artifact's ingest report, with the full lists of skipped files and
+  near-duplicate groups.
 
   Raises:
     ArtifactError: As read_report_dict.
@@ -157,6 +169,11 @@ def read_report(uri: str) -> ingest_report.IngestReport:
     values = dict(values, skipped=[
         json.loads(line)
         for line in files.read_text(skipped_path).splitlines() if line])
+  groups_path = files.join(uri, NEAR_DUPLICATES_FILE_NAME)
+  if values.get('near_duplicates_file') and files.exists(groups_path):
+    values = dict(values, near_duplicates=[
+        json.loads(line)
+        for line in files.read_text(groups_path).splitlines() if line])
   return ingest_report.IngestReport.from_dict(values)
 
 
@@ -174,11 +191,16 @@ def read_class_names(uri: str) -> List[str]:
 
 def write_artifact_files(uri: str,
                          report: ingest_report.IngestReport) -> None:
-  """Writes the report, the full skip list and the label map at `uri`."""
+  """Writes the report, the full skip list, the near-duplicate groups (when
+  detection was on) and the label map at `uri`."""
   files.write_text(files.join(uri, REPORT_FILE_NAME), report.to_json())
   files.write_text(files.join(uri, SKIPPED_FILE_NAME), ''.join(
       json.dumps(entry, ensure_ascii=False) + '\n'
       for entry in report.skipped))
+  if report.near_duplicate_threshold is not None:
+    files.write_text(files.join(uri, NEAR_DUPLICATES_FILE_NAME), ''.join(
+        json.dumps(group, ensure_ascii=False) + '\n'
+        for group in report.near_duplicates))
   if report.class_names:
     files.write_text(files.join(uri, LABELS_FILE_NAME),
                      ''.join(f'{name}\n' for name in report.class_names))
@@ -188,7 +210,8 @@ def remove_artifact_files(uri: str) -> None:
   """Removes every split folder and file the engine writes at `uri`."""
   for split in split_names_on_disk(uri):
     files.remove(split_dir(uri, split))
-  for name in (REPORT_FILE_NAME, SKIPPED_FILE_NAME, LABELS_FILE_NAME):
+  for name in (REPORT_FILE_NAME, SKIPPED_FILE_NAME,
+               NEAR_DUPLICATES_FILE_NAME, LABELS_FILE_NAME):
     files.remove(files.join(uri, name))
 
 

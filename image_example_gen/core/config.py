@@ -27,6 +27,8 @@ __all__ = [
     'VALIDATION_DECODE',
     'SPLIT_KEY_CONTENT',
     'SPLIT_KEY_PATH',
+    'SPLIT_KEY_NEAR_DUPLICATE',
+    'DEFAULT_NEAR_DUPLICATE_THRESHOLD',
 ]
 
 # The execution property of ImageExampleGen that holds IngestConfig as JSON.
@@ -47,6 +49,13 @@ VALIDATION_STRUCTURE = 'structure'
 VALIDATION_DECODE = 'decode'
 SPLIT_KEY_CONTENT = 'content'
 SPLIT_KEY_PATH = 'path'
+SPLIT_KEY_NEAR_DUPLICATE = 'near_duplicate'
+# Bits of the 64-bit perceptual fingerprint within which two images are near
+# duplicates; chosen from benchmarks/near_duplicate_eval.py
+# (docs/near_duplicates.md).
+DEFAULT_NEAR_DUPLICATE_THRESHOLD = 10
+# Past half the bits, two fingerprints are less alike than chance.
+MAX_NEAR_DUPLICATE_THRESHOLD = 32
 
 # Pillow's own decompression-bomb threshold (2 * Image.MAX_IMAGE_PIXELS).
 DEFAULT_MAX_PIXELS = 178_956_970
@@ -57,7 +66,7 @@ _CHOICES = {
     'on_bad_image': (ON_BAD_SKIP, ON_BAD_FAIL),
     'compression': (COMPRESSION_GZIP, COMPRESSION_NONE),
     'validation': (VALIDATION_STRUCTURE, VALIDATION_DECODE),
-    'split_key': (SPLIT_KEY_CONTENT, SPLIT_KEY_PATH),
+    'split_key': (SPLIT_KEY_CONTENT, SPLIT_KEY_PATH, SPLIT_KEY_NEAR_DUPLICATE),
 }
 
 
@@ -106,7 +115,12 @@ class IngestConfig:
       split whatever their paths, and no copy of an image leaks from train
       into eval; 'path', its path relative to input_base. Either way an
       image's split does not change when other files are added or removed.
-      An output_config `partition_feature_name` overrides both.
+      'near_duplicate': as 'content', but every group of near duplicates
+      (resized, re-encoded, format-changed or slightly cropped copies; see
+      near_duplicates) goes to one split, keyed on its first member's
+      content; a first pass decodes every image to find the groups
+      (docs/near_duplicates.md). An output_config `partition_feature_name`
+      overrides all three.
     stratify: Balanced splits (default True): each output split receives,
       of every class of n images, within one image of n times its share of
       the buckets (see stratify.py), so that even a small dataset has every
@@ -134,6 +148,16 @@ class IngestConfig:
       to it (aspect ratio kept, Lanczos); smaller ones are untouched. None
       (the default) never scales. `image/height` and `image/width` describe
       the stored image; `image/original/*` the source.
+    near_duplicates: Find near-duplicate images (default True): every
+      Example gets `image/phash`, a 64-bit perceptual fingerprint, and the
+      report lists the groups of images within `near_duplicate_threshold`
+      bits of each other, the groups that span labels and those that
+      straddle splits. False skips the fingerprint and the grouping;
+      split_key='near_duplicate' needs True.
+    near_duplicate_threshold: The largest Hamming distance, in bits of 64,
+      between two near duplicates' fingerprints (default 10). Lower it when
+      distinct images of one scene are grouped; raise it to catch larger
+      crops.
     gzip_level: ISA-L compression level, 0 to 3, for compression='gzip'.
       Level 3 (default) compresses photos as well as zlib's default level 6
       at about 4x its speed; level 1 is faster still and saves almost nothing
@@ -154,6 +178,8 @@ class IngestConfig:
   transcode: bool = True
   upright: bool = True
   max_side: Optional[int] = None
+  near_duplicates: bool = True
+  near_duplicate_threshold: int = DEFAULT_NEAR_DUPLICATE_THRESHOLD
 
   def __post_init__(self):
     for option, choices in _CHOICES.items():
@@ -190,7 +216,7 @@ class IngestConfig:
       raise ValueError(
           f'Invalid metadata_file={self.metadata_file!r}; expected a path to '
           'a metadata.csv or metadata.jsonl file, or None to look for one.')
-    for option in ('stratify', 'transcode', 'upright'):
+    for option in ('stratify', 'transcode', 'upright', 'near_duplicates'):
       if not isinstance(getattr(self, option), bool):
         raise ValueError(f'Invalid {option}={getattr(self, option)!r}; '
                          'expected True or False.')
@@ -199,6 +225,18 @@ class IngestConfig:
       raise ValueError(
           f'Invalid max_side={self.max_side!r}; expected a positive number '
           'of pixels, or None to keep every size.')
+    if not _is_int(self.near_duplicate_threshold) or not (
+        0 <= self.near_duplicate_threshold <= MAX_NEAR_DUPLICATE_THRESHOLD):
+      raise ValueError(
+          f'Invalid near_duplicate_threshold={self.near_duplicate_threshold!r}'
+          f'; expected 0 to {MAX_NEAR_DUPLICATE_THRESHOLD} bits (default '
+          f'{DEFAULT_NEAR_DUPLICATE_THRESHOLD}).')
+    if (self.split_key == SPLIT_KEY_NEAR_DUPLICATE and
+        not self.near_duplicates):
+      raise ValueError(
+          "split_key='near_duplicate' needs near_duplicates=True, which "
+          'finds the groups it keeps together; turn it on or choose '
+          "split_key='content'.")
     if not _is_int(self.gzip_level) or self.gzip_level not in range(4):
       raise ValueError(
           f'Invalid gzip_level={self.gzip_level!r}; expected 0 to 3 (ISA-L '

@@ -11,7 +11,8 @@ from image_example_gen.core import example_proto
 from image_example_gen.core.artifact import (CHANNELS, CLASS_TEXT, ENCODED,
                                              FILENAME, FORMAT, HEIGHT, LABEL,
                                              ORIGINAL_HEIGHT, ORIGINAL_WIDTH,
-                                             SHA256, SOURCE_FORMAT, WIDTH)
+                                             PHASH, SHA256, SOURCE_FORMAT,
+                                             WIDTH)
 from image_example_gen.core.image_probe import ImageInfo
 
 # Metadata column types (image_example_gen.core.metadata's, not imported: workers).
@@ -32,7 +33,8 @@ def build_example(
     label_names: Sequence[str] = (),
     features: Sequence[Tuple[str, str, Sequence]] = (),
     source_format: Optional[str] = None,
-    original_size: Optional[Tuple[int, int]] = None
+    original_size: Optional[Tuple[int, int]] = None,
+    phash: Optional[str] = None
 ) -> example_proto.Example:
   """Returns the Example of an image; no class features when label is None.
 
@@ -52,6 +54,9 @@ def build_example(
       info.format (the file is published as it is).
     original_size: The source's (height, width), `image/original/height`
       and `image/original/width`; default info's.
+    phash: The perceptual fingerprint in hex (`near_duplicates.to_hex`),
+      stored as `image/phash` ('' for an image too small to fingerprint);
+      None stores no such feature.
   """
   example = example_proto.Example()
   feature = example.features.feature
@@ -68,6 +73,8 @@ def build_example(
   feature[FILENAME].bytes_list.value.append(relative_path.encode('utf-8'))
   feature[SHA256].bytes_list.value.append(
       hashlib.sha256(data).hexdigest().encode())
+  if phash is not None:
+    feature[PHASH].bytes_list.value.append(phash.encode('ascii'))
   if label is not None:
     feature[LABEL].int64_list.value.append(label)
     feature[CLASS_TEXT].bytes_list.value.append(class_name.encode('utf-8'))

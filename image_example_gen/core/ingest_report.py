@@ -4,7 +4,9 @@ The engine writes it as `ingest_report.json` at the root of the Examples
 artifact (see core/artifact.py for the files and where they go), with the
 complete list of skipped files in `skipped.jsonl` beside it: the JSON report
 keeps the counts and the first `REPORT_EXAMPLES_PER_REASON` files of each
-reason, so that it stays readable at a million files. `summary_lines()` is the
+reason, so that it stays readable at a million files. Near-duplicate groups
+likewise: the counts and the `REPORT_NEAR_DUPLICATE_GROUPS` largest in the
+JSON, every group in `near_duplicates.jsonl`. `summary_lines()` is the
 human-readable summary the engine logs and the commands print.
 """
 
@@ -12,20 +14,26 @@ import collections
 import dataclasses
 import json
 import posixpath
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from image_example_gen.core import reasons
 
-__all__ = ['REPORT_FILE_NAME', 'SKIPPED_FILE_NAME', 'IngestReport',
-           'build_report']
+__all__ = ['NEAR_DUPLICATES_FILE_NAME', 'REPORT_FILE_NAME', 'SKIPPED_FILE_NAME',
+           'IngestReport', 'build_report']
 
 REPORT_FILE_NAME = 'ingest_report.json'
 SKIPPED_FILE_NAME = 'skipped.jsonl'
+NEAR_DUPLICATES_FILE_NAME = 'near_duplicates.jsonl'
+# Near-duplicate groups that the JSON report lists (the largest); all are in
+# NEAR_DUPLICATES_FILE_NAME.
+REPORT_NEAR_DUPLICATE_GROUPS = 100
 # Skipped files per reason that the JSON report lists; all are in
 # SKIPPED_FILE_NAME.
 REPORT_EXAMPLES_PER_REASON = 100
 # How many skipped files the summary names before "... and N more".
 _SUMMARY_MAX_FILES = 20
+# How many files of a near-duplicate group the summary names.
+_SUMMARY_GROUP_FILES = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +52,11 @@ class IngestReport:
     multi_label: Whether images have several labels each.
     prepared: {action: {source format: count}}: the images transcoded,
       turned upright and downscaled (core.publish), per source format.
+    near_duplicates: One dict per group of near-duplicate images (with at
+      least two distinct contents): files (relative paths), splits (output
+      splits) and class_names; largest group first.
+    near_duplicate_threshold: The threshold the groups were found with, in
+      bits; None when near-duplicate detection was off.
   """
   input_base: str
   class_names: Tuple[str, ...]
@@ -52,6 +65,8 @@ class IngestReport:
   duplicates: Tuple[Dict[str, Any], ...] = ()
   multi_label: bool = False
   prepared: Dict[str, Dict[str, int]] = dataclasses.field(default_factory=dict)
+  near_duplicates: Tuple[Dict[str, Any], ...] = ()
+  near_duplicate_threshold: Optional[int] = None
 
   @property
   def examples_per_split(self) -> Dict[str, int]:
@@ -77,6 +92,32 @@ class IngestReport:
     """Duplicate groups whose copies carry different labels."""
     return tuple(group for group in self.duplicates
                  if len(group['class_names']) > 1)
+
+  @property
+  def near_duplicate_images(self) -> int:
+    """Images in a near-duplicate group."""
+    return sum(len(group['files']) for group in self.near_duplicates)
+
+  @property
+  def near_duplicates_spanning_labels(self) -> Tuple[Dict[str, Any], ...]:
+    """Near-duplicate groups whose images carry different labels: likely
+    labelling errors."""
+    return tuple(group for group in self.near_duplicates
+                 if len(group['class_names']) > 1)
+
+  @property
+  def near_duplicates_straddling_splits(self) -> Tuple[Dict[str, Any], ...]:
+    """Near-duplicate groups with images in more than one split: the leak
+    that split_key='near_duplicate' removes."""
+    return tuple(group for group in self.near_duplicates
+                 if len(group['splits']) > 1)
+
+  @property
+  def near_duplicate_group_sizes(self) -> Dict[int, int]:
+    """{group size: number of groups}."""
+    sizes = collections.Counter(len(group['files'])
+                                for group in self.near_duplicates)
+    return dict(sorted(sizes.items()))
 
   @property
   def bad_files(self) -> int:
@@ -106,8 +147,30 @@ class IngestReport:
             'duplicates': list(self.duplicates),
             'multi_label': self.multi_label,
             'prepared': self.prepared,
+            **self._near_duplicates_json(),
         },
         ensure_ascii=False, indent=1)
+
+  def _near_duplicates_json(self) -> Dict[str, Any]:
+    if self.near_duplicate_threshold is None:
+      return {'near_duplicate_threshold': None}
+    straddling = self.near_duplicates_straddling_splits
+    return {
+        'near_duplicate_threshold': self.near_duplicate_threshold,
+        'near_duplicate_groups': len(self.near_duplicates),
+        'images_in_near_duplicate_groups': self.near_duplicate_images,
+        'near_duplicate_group_sizes': {
+            str(size): count
+            for size, count in self.near_duplicate_group_sizes.items()},
+        'near_duplicate_groups_spanning_labels': len(
+            self.near_duplicates_spanning_labels),
+        'near_duplicate_groups_straddling_splits': len(straddling),
+        'images_in_straddling_near_duplicate_groups': sum(
+            len(group['files']) for group in straddling),
+        'near_duplicates_file': NEAR_DUPLICATES_FILE_NAME,
+        'near_duplicates': list(
+            self.near_duplicates[:REPORT_NEAR_DUPLICATE_GROUPS]),
+    }
 
   def _first_skipped_per_reason(self) -> List[Dict[str, str]]:
     shown = collections.Counter()
@@ -129,7 +192,9 @@ class IngestReport:
                values['examples'], tuple(values['skipped']),
                tuple(values.get('duplicates', ())),
                bool(values.get('multi_label', False)),
-               dict(values.get('prepared', {})))
+               dict(values.get('prepared', {})),
+               tuple(values.get('near_duplicates', ())),
+               values.get('near_duplicate_threshold'))
 
   def custom_properties(self) -> Dict[str, int]:
     """Totals for the Examples artifact's MLMD custom properties."""
@@ -148,6 +213,15 @@ class IngestReport:
       properties[f'num_skipped_{reason}'] = count
     for action, by_format in self.prepared.items():
       properties[f'num_{action}'] = sum(by_format.values())
+    if self.near_duplicate_threshold is not None:
+      properties.update({
+          'num_near_duplicate_groups': len(self.near_duplicates),
+          'num_near_duplicate_images': self.near_duplicate_images,
+          'num_near_duplicate_groups_spanning_labels': len(
+              self.near_duplicates_spanning_labels),
+          'num_near_duplicate_groups_straddling_splits': len(
+              self.near_duplicates_straddling_splits),
+      })
     return properties
 
   def summary_lines(self) -> List[str]:
@@ -159,6 +233,7 @@ class IngestReport:
       lines.append(f'  {split}: {sum(by_class.values())} ({per_class})')
     lines += self.prepared_lines()
     lines += self.duplicate_lines()
+    lines += self.near_duplicate_lines()
     if not self.skipped:
       lines.append('Skipped no file.')
       return lines
@@ -207,12 +282,57 @@ class IngestReport:
     return lines
 
 
+  def near_duplicate_lines(self) -> List[str]:
+    """The near-duplicate groups for a person: counts, then the groups that
+    span labels or straddle splits; none when detection was off."""
+    if self.near_duplicate_threshold is None:
+      return []
+    within = f'within {self.near_duplicate_threshold} bits'
+    if not self.near_duplicates:
+      return [f'Near-duplicates: none ({within}).']
+    sizes = ', '.join(f'{count} of {size}' for size, count in
+                      self.near_duplicate_group_sizes.items())
+    spanning = self.near_duplicates_spanning_labels
+    straddling = self.near_duplicates_straddling_splits
+    lines = [f'Near-duplicates ({within}): {len(self.near_duplicates)} '
+             f'groups, {self.near_duplicate_images} images (groups: {sizes})']
+    if spanning:
+      lines.append(f'  {len(spanning)} groups span different labels (likely '
+                   'labelling errors)')
+    if straddling:
+      lines.append(
+          f'  {len(straddling)} groups ('
+          f'{sum(len(group["files"]) for group in straddling)} images) '
+          'straddle splits: eval holds near copies of train images; '
+          "split_key='near_duplicate' keeps each group in one split")
+    flagged = [group for group in self.near_duplicates
+               if len(group['class_names']) > 1 or len(group['splits']) > 1]
+    for group in flagged[:_SUMMARY_MAX_FILES]:
+      notes = []
+      if len(group['class_names']) > 1:
+        notes.append(f'labelled {" / ".join(group["class_names"])}')
+      if len(group['splits']) > 1:
+        notes.append(f'in {" / ".join(group["splits"])}')
+      files = group['files']
+      shown = ', '.join(files[:_SUMMARY_GROUP_FILES]) + (
+          f' and {len(files) - _SUMMARY_GROUP_FILES} more'
+          if len(files) > _SUMMARY_GROUP_FILES else '')
+      lines.append(f'  {shown} ({"; ".join(notes)})')
+    if len(flagged) > _SUMMARY_MAX_FILES:
+      lines.append(f'  ... and {len(flagged) - _SUMMARY_MAX_FILES} more '
+                   f'groups, listed in {NEAR_DUPLICATES_FILE_NAME}')
+    return lines
+
+
 def build_report(input_base: str, class_names: Sequence[str],
                  split_names: Sequence[str], skipped_lines: Iterable[str],
                  count_lines: Iterable[str],
                  duplicate_lines: Iterable[str] = (),
                  multi_label: bool = False,
-                 prepared_lines: Iterable[str] = ()) -> IngestReport:
+                 prepared_lines: Iterable[str] = (),
+                 near_duplicate_lines: Optional[Iterable[str]] = None,
+                 near_duplicate_threshold: Optional[int] = None
+                 ) -> IngestReport:
   """Builds the report from the pipeline's skipped and count outputs.
 
   Args:
@@ -222,6 +342,11 @@ def build_report(input_base: str, class_names: Sequence[str],
     skipped_lines: JSON lines, one per skipped file.
     count_lines: JSON lines [[split, class_name], count].
     duplicate_lines: JSON lines, one per group of identical files.
+    multi_label: Whether images have several labels each.
+    prepared_lines: JSON lines [[action, source format], count].
+    near_duplicate_lines: JSON lines, one per group of near duplicates;
+      None when detection was off.
+    near_duplicate_threshold: The threshold they were found with.
   """
   examples: Dict[str, Dict[str, int]] = {name: {} for name in split_names}
   for line in count_lines:
@@ -233,10 +358,14 @@ def build_report(input_base: str, class_names: Sequence[str],
                    key=lambda entry: (entry['relative_path'], entry['split']))
   duplicates = sorted((json.loads(line) for line in duplicate_lines),
                       key=lambda group: group['files'])
+  near_duplicates = sorted(
+      (json.loads(line) for line in near_duplicate_lines or ()),
+      key=lambda group: (-len(group['files']), group['files']))
   return IngestReport(
       posixpath.normpath(input_base) if '://' not in input_base else input_base,
       tuple(class_names), examples, tuple(skipped), tuple(duplicates),
-      multi_label, _prepared(prepared_lines))
+      multi_label, _prepared(prepared_lines), tuple(near_duplicates),
+      near_duplicate_threshold if near_duplicate_lines is not None else None)
 
 
 def _prepared(lines: Iterable[str]) -> Dict[str, Dict[str, int]]:

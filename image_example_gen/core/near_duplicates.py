@@ -82,6 +82,9 @@ from typing import (Dict, Hashable, Iterable, Iterator, List, Mapping,
 import numpy as np
 from PIL import Image
 
+from image_example_gen.core import artifact
+from image_example_gen.core import config as config_lib
+
 __all__ = [
     'CANONICAL_SIDE', 'DEFAULT_BANDS', 'DEFAULT_MAX_BUCKET', 'DEFAULT_TABLES',
     'DEFAULT_THRESHOLD', 'FINGERPRINT_BITS', 'MIN_SIDE', 'PHASH_FEATURE',
@@ -99,13 +102,13 @@ Edge = Tuple[MemberId, MemberId, int]
 
 FINGERPRINT_BITS = 64
 # The feature of the Example that holds to_hex(fingerprint), ASCII bytes.
-PHASH_FEATURE = 'image/phash'
+PHASH_FEATURE = artifact.PHASH
 # The shorter side of the reduced image lies in [CANONICAL_SIDE, 2x).
 CANONICAL_SIDE = 16
 # Images whose shorter side is below this get no fingerprint (None).
 MIN_SIDE = 8
 # Chosen from benchmarks/near_duplicate_eval.py (docs/near_duplicates.md).
-DEFAULT_THRESHOLD = 10
+DEFAULT_THRESHOLD = config_lib.DEFAULT_NEAR_DUPLICATE_THRESHOLD
 DEFAULT_BANDS = 4
 DEFAULT_TABLES = 4
 DEFAULT_MAX_BUCKET = 2048
@@ -237,6 +240,30 @@ def fingerprint(source: Union[bytes, bytearray, memoryview, Image.Image]
   if isinstance(source, Image.Image):
     return fingerprint_image(source)
   return fingerprint_image(open_for_fingerprint(bytes(source)))
+
+
+def fingerprint_published(data: bytes,
+                          preview: Optional[Image.Image] = None,
+                          size: Optional[Tuple[int, int]] = None
+                          ) -> Optional[Fingerprint]:
+  """The fingerprint of the bytes an Example publishes (checked, upright).
+
+  Args:
+    data: The published image bytes (JPEG, PNG, GIF or BMP).
+    preview: The check's reduced decode (`ImageInfo.preview`), reused when
+      it is fine enough (`reuses_scaled_decode`): a typical JPEG then costs
+      about 51 us instead of 463 us (docs/near_duplicates.md).
+    size: (width, height) of the full image, with `preview`.
+
+  Returns None when the image is too small to fingerprint (under MIN_SIDE px)
+  or Pillow cannot reduce it; the caller counts such images.
+  """
+  try:
+    if preview is not None and size and reuses_scaled_decode(*size):
+      return fingerprint_image(preview)
+    return fingerprint(data)
+  except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    return None
 
 
 def to_hex(fp: Fingerprint) -> str:

@@ -11,7 +11,8 @@ from image_example_gen.components.statistics_gen import domain_stats
 _IMAGE_FEATURES = [
     'image/encoded', 'image/format', 'image/height', 'image/width',
     'image/channels', 'image/filename', 'image/key/sha256',
-    'image/source_format', 'image/original/height', 'image/original/width'
+    'image/source_format', 'image/original/height', 'image/original/width',
+    'image/phash'
 ]
 
 
@@ -33,7 +34,7 @@ def test_labeled_schema_domains():
       'cat', 'dog', 'emu']
   assert list(features['image/format'].string_domain.value) == [
       'jpeg', 'png', 'gif', 'bmp']
-  for name in ('image/filename', 'image/key/sha256'):
+  for name in ('image/filename', 'image/key/sha256', 'image/phash'):
     assert features[name].string_domain.is_categorical == (
         schema_pb2.StringDomain.CATEGORICAL_NO)
     assert not features[name].string_domain.value
@@ -53,6 +54,13 @@ def test_unlabeled_schema_has_no_class_features():
   for class_names in (None, []):
     assert sorted(_features(image_schema.image_schema(class_names))) == sorted(
         _IMAGE_FEATURES)
+
+
+def test_schema_without_near_duplicates_has_no_phash():
+  features = _features(image_schema.image_schema(['cat'],
+                                                 near_duplicates=False))
+  assert 'image/phash' not in features
+  assert 'image/key/sha256' in features
 
 
 def test_domain_info_text_and_shared_domains():

@@ -24,6 +24,8 @@ EVERY_OPTION_CHANGED = dict(
     transcode=False,
     upright=False,
     max_side=512,
+    near_duplicates=False,
+    near_duplicate_threshold=6,
 )
 
 
@@ -102,6 +104,12 @@ INVALID_OPTIONS = [
     ('metadata_file', dict(metadata_file='')),
     ('metadata_file', dict(metadata_file=3)),
     ('stratify', dict(stratify='yes')),
+    ('near_duplicates', dict(near_duplicates='no')),
+    ('near_duplicate_threshold', dict(near_duplicate_threshold=33)),
+    ('near_duplicate_threshold', dict(near_duplicate_threshold=-1)),
+    ('near_duplicate_threshold', dict(near_duplicate_threshold=8.5)),
+    ('near_duplicates', dict(split_key=config_lib.SPLIT_KEY_NEAR_DUPLICATE,
+                             near_duplicates=False)),
     ('class_names', dict(class_names=[])),
     ('class_names', dict(class_names=['cat', ''])),
     ('class_names', dict(class_names=['cat', 'big/cat'])),

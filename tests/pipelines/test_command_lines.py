@@ -60,7 +60,8 @@ def test_help_loads_neither_tensorflow_tfx_nor_beam(tmp_path, command):
   for flag in ('--split NAME=WEIGHT,...', '--input-split NAME=PATTERN',
                '--stratify | --no-stratify', '--class-names A,B,...',
                '--labels {folder,metadata,none}', '--on-bad-image {skip,fail}',
-               '--metadata-file TEXT', '--split-key {content,path}',
+               '--metadata-file TEXT', '--split-key {content,path,near_duplicate}',
+               '--near-duplicates', '--near-duplicate-threshold N',
                '--max-side N', '--version', '--verbose'):
     assert flag in usage, flag
 

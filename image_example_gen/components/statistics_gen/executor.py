@@ -72,7 +72,9 @@ class Executor(statistics_gen_executor.Executor):
           multi_label=bool(examples.has_custom_property(
               artifact.MULTI_LABEL_PROPERTY) and
                            examples.get_int_custom_property(
-                               artifact.MULTI_LABEL_PROPERTY)))
+                               artifact.MULTI_LABEL_PROPERTY)),
+          near_duplicates=examples.has_custom_property(
+              artifact.NEAR_DUPLICATE_GROUPS_PROPERTY))
       stats_options.schema = schema
     stats_options.use_sketch_based_topk_uniques = True
     exec_properties = dict(exec_properties)

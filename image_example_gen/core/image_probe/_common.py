@@ -32,11 +32,17 @@ class BadImageError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class ImageInfo:
-  """What tf.io.decode_image(expand_animations=False) makes of an image."""
+  """What tf.io.decode_image(expand_animations=False) makes of an image.
+
+  `preview` is the reduced decode the check made, if any (a JPEG's 1/8-scale
+  gray decode), for the near-duplicate fingerprint to reuse.
+  """
   format: str
   height: int
   width: int
   channels: int
+  preview: Optional[Image.Image] = dataclasses.field(
+      default=None, compare=False, repr=False)
 
 
 def check_pixels(width: int, height: int, max_pixels: int) -> None:

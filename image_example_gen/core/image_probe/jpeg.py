@@ -37,9 +37,8 @@ def probe(data: bytes, *, decode: bool, max_pixels: int) -> ImageInfo:
   if data.rfind(b'\xff\xd9', scan_start) < 0:
     raise BadImageError(reasons.CORRUPT,
                         'JPEG: truncated (no end-of-image marker)')
-  if decode:
-    _decode_scaled(data, width, height)
-  return ImageInfo('jpeg', height, width, channels)
+  preview = _decode_scaled(data, width, height) if decode else None
+  return ImageInfo('jpeg', height, width, channels, preview)
 
 
 def _read_header(data: bytes):
@@ -94,7 +93,8 @@ def _read_frame(marker: int, frame: bytes):
   return height, width, 1 if components == 1 else 3
 
 
-def _decode_scaled(data: bytes, width: int, height: int) -> None:
+def _decode_scaled(data: bytes, width: int, height: int):
+  """The gray 1/8-scale decode (a PIL image), or raises BadImageError."""
   image = open_with_pillow(data, 'JPEG')
   try:
     image.draft('L', (max(1, width // _DCT_SCALE),
@@ -105,3 +105,4 @@ def _decode_scaled(data: bytes, width: int, height: int) -> None:
     raise BadImageError(
         reasons.CORRUPT, f'JPEG image data does not decode: {error}',
         strict_policies.JPEG_DAMAGED_DATA) from None
+  return image
