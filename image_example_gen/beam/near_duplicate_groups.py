@@ -19,9 +19,9 @@ the cost at larger scale.
 `ReportGroups` joins the groups with each image's path, split and label, and
 describes every group with at least two distinct contents (groups of
 identical files only are the exact duplicates the report lists already).
-`SplitGroups` makes every member of a group share its first member's content
-key and stratum before the stratified split, so that a group lands in one
-split.
+`SplitGroups` gives every member of a group one key (derived from its first
+member's content) and its first member's stratum before the split, so that a
+group lands in one split.
 """
 
 import array
@@ -146,12 +146,18 @@ def _by_group(element, groups: Dict[int, int]):
 
 
 def _as_first_member(_, members) -> Iterator[Tuple[Hashable, Tuple[str, str]]]:
-  """Every member keyed (stratum, (content key, path)) with the stratum and
-  content key of the group's first member (smallest key, then path)."""
+  """Every member keyed (stratum, (group key, path)) with the stratum of the
+  group's first member (smallest content key, then path).
+
+  The group key is the sha256 of that member's content key: the smallest of
+  n keys is itself far from uniform (it sorts first), and the stratified split
+  ranks by key, so every group would go to the first split.
+  """
   members = list(members)
   key, _, stratum = min(members, key=lambda member: (member[0], member[1]))
+  group_key = hashlib.sha256(key.encode()).hexdigest()
   for _, path, _ in members:
-    yield stratum, (key, path)
+    yield stratum, (group_key, path)
 
 
 class SplitGroups(beam.PTransform):

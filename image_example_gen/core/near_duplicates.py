@@ -1,8 +1,10 @@
 """Near-duplicate images: a perceptual fingerprint each, and their groups.
 
-Plain functions (Pillow and numpy, no Beam, no TensorFlow), to be wired into
-the ingest's Beam pipeline. docs/near_duplicates.md gives the method and its
-figures; `python -m benchmarks.near_duplicate_eval` measures them.
+Plain functions (Pillow and numpy, no Beam, no TensorFlow). The ingest's
+workers call `fingerprint_published` for `image/phash`; its Beam pipeline
+finds the groups with `edges_from_fingerprints` and `UnionFind`
+(beam/near_duplicate_groups.py). docs/near_duplicates.md gives the method and
+its figures; `python -m benchmarks.near_duplicate_eval` measures them.
 
 Fingerprint: a 64-bit DCT perceptual hash (pHash)
 -------------------------------------------------
@@ -40,8 +42,10 @@ fingerprint is cut into `bands` bands (`band_keys`); images that share a band
 value exactly land in one bucket; only the members of a bucket are compared
 (`pairs_within`), and the pairs within `threshold` are the edges of a graph
 whose connected components are the groups (`groups_from_edges`, union-find
-over the edges only). In Beam: emit (band key, (id, fingerprint)) per image,
-GroupByKey, `pairs_within` per bucket, then union-find over the few edges.
+over the edges only). The ingest gathers every (id, fingerprint) in one
+CombineFn (16 bytes an image) and runs `edges_from_fingerprints` on it; on a
+runner whose shuffle spills to disk, (band key, (id, fingerprint)) per image,
+a GroupByKey and `pairs_within` per bucket give the same groups, sharded.
 
 - Pigeonhole: two fingerprints that differ in d < `bands` bits agree on at
   least one band of a table, so every pair within `bands - 1` bits is found.

@@ -111,6 +111,33 @@ def test_near_duplicate_split_keeps_every_family_in_one_split(
     assert abs(train_families - 2 * eval_families) <= 3
 
 
+def test_groups_are_dealt_out_like_single_images(tmp_path):
+  """A group's key is uniform like an image's: with 12 groups among 24
+  single photos of one class, eval receives groups too (a group keyed on its
+  smallest member digest would always rank first, in train)."""
+  _, items = near_duplicate_eval.build_set()
+  root = tmp_path / 'images' / 'all'
+  root.mkdir(parents=True)
+  for family, kind, data in items:
+    grouped = family < 12 and kind in _KINDS
+    single = 60 <= family < 84 and kind == 'base'
+    if grouped or single:
+      (root / f'f{family:03d}_{kind}.{"png" if kind == "png" else "jpg"}'
+      ).write_bytes(data)
+  output_dir = str(tmp_path / 'examples')
+  ingest_folder(str(tmp_path / 'images'), output_dir,
+                IngestConfig(split_key='near_duplicate'))
+  report = artifact.read_report(output_dir)
+  examples = _examples_by_file(output_dir, report)
+  eval_groups = {int(name[5:8]) for name, (split, _) in examples.items()
+                 if split == 'eval' and int(name[5:8]) < 12}
+  eval_singles = [name for name, (split, _) in examples.items()
+                  if split == 'eval' and int(name[5:8]) >= 60]
+  # 36 units dealt 2:1: 12 to eval, within one.
+  assert 11 <= len(eval_groups) + len(eval_singles) <= 13
+  assert eval_groups and eval_singles
+
+
 def test_near_duplicate_split_without_stratify_keys_groups_by_content(
     families, tmp_path):
   _, members = families
