@@ -17,7 +17,7 @@ ARGS ?=
 INGEST_ARGS ?= $(ARGS)
 CHAIN_ARGS ?= $(ARGS)
 
-.PHONY: install run train test test-fast test-engines test-engines-ci fuzz benchmark benchmark-ingest benchmark-chain clean
+.PHONY: install run train test test-fast test-engines test-engines-ci fuzz benchmark benchmark-ingest benchmark-chain benchmark-million clean
 
 install: $(INSTALLED)
 
@@ -70,3 +70,12 @@ test-engines: $(INSTALLED)
 # gives the times; the Spark sample pipeline alone takes about 11 minutes).
 test-engines-ci: $(INSTALLED)
 	ENGINE_TESTS_REQUIRED=1 $(BIN)/python -m pytest tests/engines -m engines -k 'not (spark and sample_pipeline)' $(ARGS)
+
+# ImageExampleGen alone and the sample chain on 100,000 and 1,000,000 small
+# real-photo JPEGs (bench_data/, generated the first time; hours for the whole
+# matrix): MILLION_ARGS='--sizes 20000' is the CI-sized check, '--ways
+# component --modes in_process --variants default' one run per size.
+MILLION_ARGS ?= $(ARGS)
+
+benchmark-million: $(INSTALLED)
+	PYTHONWARNINGS=ignore::FutureWarning $(BIN)/python -m benchmarks.million_benchmark $(MILLION_ARGS)
