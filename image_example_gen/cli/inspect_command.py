@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
   parser.add_argument(
       '--out', metavar='DIR',
       help='folder (created if missing) for contact sheets of sample images, '
-      'class and size charts and an index.html; without it, only the summary '
+      'class and size charts, the largest near-duplicate groups side by side '
+      '(near_duplicates.png) and an index.html; without it, only the summary '
       'is printed')
   parser.add_argument(
       '--samples', type=_positive_int, default=DEFAULT_SAMPLES, metavar='N',

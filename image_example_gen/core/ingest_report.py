@@ -297,13 +297,13 @@ class IngestReport:
     lines = [f'Near-duplicates ({within}): {len(self.near_duplicates)} '
              f'groups, {self.near_duplicate_images} images (groups: {sizes})']
     if spanning:
-      lines.append(f'  {len(spanning)} groups span different labels (likely '
-                   'labelling errors)')
+      lines.append(f'  {_groups(len(spanning), "span")} different labels '
+                   '(likely labelling errors)')
     if straddling:
+      images = sum(len(group['files']) for group in straddling)
       lines.append(
-          f'  {len(straddling)} groups ('
-          f'{sum(len(group["files"]) for group in straddling)} images) '
-          'straddle splits: eval holds near copies of train images; '
+          f'  {_groups(len(straddling), "straddle", f" ({images} images)")} '
+          'splits: eval holds near copies of train images; '
           "split_key='near_duplicate' keeps each group in one split")
     flagged = [group for group in self.near_duplicates
                if len(group['class_names']) > 1 or len(group['splits']) > 1]
@@ -322,6 +322,13 @@ class IngestReport:
       lines.append(f'  ... and {len(flagged) - _SUMMARY_MAX_FILES} more '
                    f'groups, listed in {NEAR_DUPLICATES_FILE_NAME}')
     return lines
+
+
+def _groups(count: int, verb: str, detail: str = '') -> str:
+  """'1 group spans', '2 groups span': count, noun and verb agreeing."""
+  if count == 1:
+    return f'1 group{detail} {verb}s'
+  return f'{count} groups{detail} {verb}'
 
 
 def build_report(input_base: str, class_names: Sequence[str],

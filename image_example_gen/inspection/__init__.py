@@ -13,8 +13,9 @@ Public surface:
 Modules, one job each: `locate` (folders and files), `records` (TFRecord
 reading), `statistics` (streaming per-split counts and samples), `sampling`
 (the deterministic sample), `thumbnails` (decoding), `contact_sheet`,
-`charts`, `html_page`, `pictures` (writing them), `summary` (the text),
-`inspector` (inspect), `notebook` (the TFX visualization).
+`near_duplicate_sheet` (the largest near-duplicate groups), `charts`,
+`html_page`, `pictures` (writing them), `summary` (the text), `inspector`
+(inspect), `notebook` (the TFX visualization).
 
 The summary reads the Examples without TensorFlow.
 """

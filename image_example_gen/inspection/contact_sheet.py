@@ -49,9 +49,12 @@ from PIL import ImageFont
 
 from image_example_gen.inspection import statistics as statistics_lib
 
-__all__ = ['CAPTION_HEIGHT', 'CAPTION_WIDTH', 'CELL_WIDTH', 'LABEL_WIDTH',
-           'MAX_ROWS', 'ROW_HEIGHT', 'THUMBNAIL_SIZE', 'caption_name',
-           'draw_contact_sheet', 'save_png', 'sheet_classes', 'sheet_size']
+__all__ = ['BACKGROUND', 'CAPTION_HEIGHT', 'CAPTION_WIDTH', 'CELL',
+           'CELL_WIDTH', 'ERROR', 'FONT_SIZE', 'HEADING_SIZE', 'LABEL_WIDTH',
+           'LINE_HEIGHT', 'MAX_ROWS', 'MUTED', 'PADDING', 'ROW_HEIGHT', 'RULE',
+           'SMALL_FONT_SIZE', 'TEXT', 'THUMBNAIL_SIZE', 'caption_name',
+           'draw_contact_sheet', 'draw_thumbnail', 'fit_middle', 'load_font',
+           'save_png', 'sheet_classes', 'sheet_size']
 
 CELL_WIDTH = 128
 THUMBNAIL_SIZE = 120  # CELL_WIDTH less a 4-pixel margin on each side
@@ -63,18 +66,19 @@ LABEL_WIDTH = 136
 # 1000-class dataset gives a sheet of ~1,200 x 16,000 pixels, not 160,000.
 MAX_ROWS = 100
 
-_BACKGROUND = (255, 255, 255)
-_CELL = (232, 232, 232)
-_TEXT = (0, 0, 0)
-_MUTED = (96, 96, 96)
-_ERROR = (176, 0, 0)
-_RULE = (208, 208, 208)
+# The sheets' colours and text; near_duplicate_sheet draws with them too.
+BACKGROUND = (255, 255, 255)
+CELL = (232, 232, 232)
+TEXT = (0, 0, 0)
+MUTED = (96, 96, 96)
+ERROR = (176, 0, 0)
+RULE = (208, 208, 208)
 _FONT_DIR = os.path.join(matplotlib.get_data_path(), 'fonts', 'ttf')
-_HEADING_SIZE = 13
-_FONT_SIZE = 12
-_SMALL_FONT_SIZE = 11
-_LINE_HEIGHT = 16
-_PADDING = 8
+HEADING_SIZE = 13
+FONT_SIZE = 12
+SMALL_FONT_SIZE = 11
+LINE_HEIGHT = 16
+PADDING = 8
 _COLOURS = 256
 _ELLIPSIS = '\N{HORIZONTAL ELLIPSIS}'
 _TIMES = '\N{MULTIPLICATION SIGN}'
@@ -99,25 +103,25 @@ def draw_contact_sheet(statistics: statistics_lib.SplitStatistics,
     columns: Cells per row (samples_per_class).
   """
   class_names = sheet_classes(statistics, vocabulary)
-  sheet = Image.new('RGB', sheet_size(len(class_names), columns), _BACKGROUND)
+  sheet = Image.new('RGB', sheet_size(len(class_names), columns), BACKGROUND)
   draw = ImageDraw.Draw(sheet)
-  font, small = _font(_FONT_SIZE), _font(_SMALL_FONT_SIZE)
-  heading = _font(_HEADING_SIZE, bold=True)
+  font, small = load_font(FONT_SIZE), load_font(SMALL_FONT_SIZE)
+  heading = load_font(HEADING_SIZE, bold=True)
   for row, class_name in enumerate(class_names):
     top = row * ROW_HEIGHT
     if row:
-      draw.line((0, top, sheet.width, top), fill=_RULE)
+      draw.line((0, top, sheet.width, top), fill=RULE)
     count = statistics.class_counts.get(class_name, 0)
     _draw_label(draw, heading, font, top, class_name or '(unlabeled)',
                 f'{count} image{"" if count == 1 else "s"}',
-                _MUTED if count else _ERROR)
+                MUTED if count else ERROR)
     samples = statistics.samples_of(class_name)
     for column in range(columns):
       left = LABEL_WIDTH + column * CELL_WIDTH
       box = (left + 1, top + 1, left + CELL_WIDTH - 2, top + CELL_WIDTH - 2)
-      draw.rectangle(box, fill=_CELL)
+      draw.rectangle(box, fill=CELL)
       if column < len(samples):
-        _draw_thumbnail(sheet, draw, box, samples[column].thumbnail)
+        draw_thumbnail(sheet, draw, box, samples[column].thumbnail)
         _draw_caption(draw, font, small, left, top + CELL_WIDTH,
                       samples[column])
   return sheet
@@ -132,7 +136,7 @@ def sheet_classes(statistics: statistics_lib.SplitStatistics,
 
 def save_png(sheet: Image.Image, file: Union[str, BinaryIO]) -> None:
   """Writes a sheet as a PNG with a 256-colour palette, to a path or a file."""
-  fixed = (_BACKGROUND, _CELL, _TEXT, _MUTED, _ERROR, _RULE)
+  fixed = (BACKGROUND, CELL, TEXT, MUTED, ERROR, RULE)
   palette = sheet.quantize(_COLOURS - len(fixed))
   colours = palette.getpalette()[:3 * (_COLOURS - len(fixed))]
   palette.putpalette(colours + [level for colour in fixed for level in colour])
@@ -152,12 +156,12 @@ def save_png(sheet: Image.Image, file: Union[str, BinaryIO]) -> None:
 def caption_name(filename: str) -> str:
   """The basename of `filename` as a caption shows it: shortened in the
   middle with an ellipsis when wider than CAPTION_WIDTH pixels."""
-  return _fit_middle(_font(_FONT_SIZE),
-                     filename.replace('\\', '/').rsplit('/')[-1], CAPTION_WIDTH)
+  return fit_middle(load_font(FONT_SIZE),
+                    filename.replace('\\', '/').rsplit('/')[-1], CAPTION_WIDTH)
 
 
 @functools.lru_cache(maxsize=None)
-def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+def load_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
   """DejaVu Sans, which matplotlib ships (accents, the ellipsis and the
   multiplication sign; Pillow's default font has ASCII only), at `size` px."""
   try:
@@ -170,29 +174,29 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 def _draw_label(draw, heading, font, top: int, name: str, count: str,
                 colour) -> None:
-  width = LABEL_WIDTH - 2 * _PADDING
+  width = LABEL_WIDTH - 2 * PADDING
   middle = top + CELL_WIDTH // 2
-  draw.text((_PADDING, middle - _LINE_HEIGHT - 2),
-            _fit_middle(heading, name, width), fill=_TEXT, font=heading)
-  draw.text((_PADDING, middle + 2), count, fill=colour, font=font)
+  draw.text((PADDING, middle - LINE_HEIGHT - 2),
+            fit_middle(heading, name, width), fill=TEXT, font=heading)
+  draw.text((PADDING, middle + 2), count, fill=colour, font=font)
 
 
 def _draw_caption(draw, font, small, left: int, top: int,
                   sample: statistics_lib.Sample) -> None:
   centre = left + CELL_WIDTH // 2
-  draw.text((centre, top + 2), caption_name(sample.filename), fill=_TEXT,
+  draw.text((centre, top + 2), caption_name(sample.filename), fill=TEXT,
             font=font, anchor='ma')
   if sample.thumbnail is None:
-    second, colour = 'cannot decode', _ERROR
+    second, colour = 'cannot decode', ERROR
   elif sample.width and sample.height:
-    second, colour = f'{sample.width} {_TIMES} {sample.height}', _MUTED
+    second, colour = f'{sample.width} {_TIMES} {sample.height}', MUTED
   else:
     return
-  draw.text((centre, top + 2 + _LINE_HEIGHT), second, fill=colour, font=small,
+  draw.text((centre, top + 2 + LINE_HEIGHT), second, fill=colour, font=small,
             anchor='ma')
 
 
-def _fit_middle(font, text: str, width: int) -> str:
+def fit_middle(font, text: str, width: int) -> str:
   """The text, its middle cut out with an ellipsis so it fits `width` px.
 
   Keeps as many characters as fit (found by bisection: the width grows with
@@ -216,11 +220,13 @@ def _fit_middle(font, text: str, width: int) -> str:
   return shortened(low)
 
 
-def _draw_thumbnail(sheet, draw, box, thumbnail: Optional[Image.Image]) -> None:
+def draw_thumbnail(sheet, draw, box, thumbnail: Optional[Image.Image]) -> None:
+  """Centres a thumbnail in `box` (left, top, right, bottom, inclusive); a
+  cross when it is None (an image Pillow cannot decode, or none found)."""
   left, top, right, bottom = box
   if thumbnail is None:
-    draw.line((left, top, right, bottom), fill=_MUTED, width=2)
-    draw.line((left, bottom, right, top), fill=_MUTED, width=2)
+    draw.line((left, top, right, bottom), fill=MUTED, width=2)
+    draw.line((left, bottom, right, top), fill=MUTED, width=2)
     return
   x = left + (right - left + 1 - thumbnail.width) // 2
   y = top + (bottom - top + 1 - thumbnail.height) // 2

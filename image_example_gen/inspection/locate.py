@@ -15,9 +15,11 @@ import os
 from typing import Any, Dict, List
 
 from image_example_gen.core import artifact
+from image_example_gen.core import ingest_report
 from image_example_gen.inspection.errors import InspectionError
 
-__all__ = ['find_examples', 'read_report', 'split_names', 'split_shards']
+__all__ = ['find_examples', 'read_full_report', 'read_report', 'split_names',
+           'split_shards']
 
 _REPORT = artifact.REPORT_FILE_NAME
 
@@ -69,6 +71,19 @@ def read_report(examples_dir: str) -> Dict[str, Any]:
     return artifact.read_report_dict(examples_dir)
   except artifact.ArtifactError as error:
     raise InspectionError(str(error)) from error
+
+
+def read_full_report(examples_dir: str) -> ingest_report.IngestReport:
+  """The artifact's ingest report with every skipped file and every
+  near-duplicate group (the JSON lists only the first of each)."""
+  try:
+    return artifact.read_report(examples_dir)
+  except artifact.ArtifactError as error:
+    raise InspectionError(str(error)) from error
+  except (ValueError, KeyError, TypeError) as error:  # a damaged JSON line
+    raise InspectionError(
+        f'{examples_dir}: unreadable ingest report files ({error}); re-run '
+        'ImageExampleGen') from error
 
 
 def split_names(examples_dir: str, report: Dict[str, Any]) -> List[str]:

@@ -2,8 +2,10 @@
 
 Counts per split and class (read from the Examples, checked against the
 ingest report), image sizes, formats and bytes per image per split, then the
-files the ingest skipped, by reason, and the groups of identical files the
-report lists.
+files the ingest skipped, by reason, the groups of identical files the
+report lists, and its near-duplicate groups (`IngestReport.
+near_duplicate_lines`, from every group: near_duplicates.jsonl, not only the
+first REPORT_NEAR_DUPLICATE_GROUPS that ingest_report.json lists).
 """
 
 import collections
@@ -23,9 +25,16 @@ _MAX_LINE = 200
 
 
 def summary_lines(examples_dir: str, report: Mapping[str, Any],
-                  splits: Sequence[statistics_lib.SplitStatistics]
-                  ) -> List[str]:
-  """The summary of an artifact: its report and the statistics of `splits`."""
+                  splits: Sequence[statistics_lib.SplitStatistics],
+                  full_report: ingest_report.IngestReport) -> List[str]:
+  """The summary of an artifact: its report and the statistics of `splits`.
+
+  Args:
+    examples_dir: The artifact folder.
+    report: Its ingest_report.json, as written.
+    splits: The statistics of the splits inspected.
+    full_report: The report with its full lists (`artifact.read_report`).
+  """
   vocabulary = list(report.get('class_names', []))
   totals = {split: sum(counts.values())
             for split, counts in report['examples'].items()}
@@ -42,7 +51,22 @@ def summary_lines(examples_dir: str, report: Mapping[str, Any],
                           report['examples'].get(split.name, {}))
   lines += _skipped_lines(report.get('skipped', []),
                           report.get('skipped_per_reason'))
-  lines += ingest_report.IngestReport.from_dict(dict(report)).duplicate_lines()
+  lines += full_report.duplicate_lines()
+  lines += _near_duplicate_lines(report, full_report)
+  return lines
+
+
+def _near_duplicate_lines(report: Mapping[str, Any],
+                          full_report: ingest_report.IngestReport
+                          ) -> List[str]:
+  lines = full_report.near_duplicate_lines()
+  counted = report.get('near_duplicate_groups')
+  if counted is not None and counted != len(full_report.near_duplicates):
+    lines.append(
+        f'  WARNING: {_REPORT} counts {counted} near-duplicate groups, but '
+        f'only {len(full_report.near_duplicates)} are listed (is '
+        f'{ingest_report.NEAR_DUPLICATES_FILE_NAME} missing?); the figures '
+        'above are of those listed')
   return lines
 
 

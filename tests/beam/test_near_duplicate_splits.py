@@ -78,7 +78,8 @@ def test_default_split_reports_the_families_that_straddle_splits(
   text = '\n'.join(report.summary_lines())
   assert (f'Near-duplicates (within 10 bits): {_FAMILIES} groups, '
           f'{_FAMILIES * len(_KINDS)} images') in text
-  assert f'{len(straddling)} groups' in text and 'straddle splits' in text
+  assert (f'{len(straddling)} groups ({len(straddling) * len(_KINDS)} '
+          'images) straddle splits') in text
 
 
 def test_every_example_carries_the_fingerprint_of_its_pixels(
@@ -169,7 +170,7 @@ def test_group_spanning_labels_is_flagged(tmp_path):
   assert [group['class_names']
           for group in report.near_duplicates_spanning_labels] == [
               ['cats', 'dogs']]
-  assert '1 groups span different labels' in '\n'.join(report.summary_lines())
+  assert '1 group spans different labels' in '\n'.join(report.summary_lines())
 
 
 def test_off_writes_no_fingerprint_and_no_groups(families, tmp_path):

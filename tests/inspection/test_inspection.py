@@ -346,7 +346,7 @@ def test_samples_are_the_smallest_digests_and_the_same_on_every_run(
     pictures.append({name: (tmp_path / run / name).read_bytes()
                      for name in sorted(os.listdir(tmp_path / run))
                      if name.endswith('.png')})
-  assert len(pictures[0]) == 5 and pictures[0] == pictures[1]
+  assert len(pictures[0]) == 6 and pictures[0] == pictures[1]
   cat = collect(artifact, split='train', samples_per_class=2).splits[0]
   expected = sorted(hashlib.sha256(files[path]).hexdigest()
                     for path in _IMAGES if path.startswith('train/cat/'))[:2]
@@ -386,8 +386,9 @@ def test_samples_do_not_depend_on_the_order_of_the_records(tmp_path):
 
 def test_no_samples_draws_no_contact_sheet(artifact, tmp_path):
   inspect(artifact, split='train', out_dir=str(tmp_path), samples_per_class=0)
+  # near_duplicates.png: the synthetic images are all near duplicates.
   assert sorted(os.listdir(tmp_path)) == [
-      'classes_train.png', 'index.html', 'sizes.png']
+      'classes_train.png', 'index.html', 'near_duplicates.png', 'sizes.png']
 
 
 def test_class_chart_has_one_labelled_bar_per_class_first_on_top():
@@ -485,7 +486,7 @@ def test_pictures_decode_and_the_page_shows_every_one(artifact, tmp_path):
   pngs = sorted(name for name in os.listdir(out) if name.endswith('.png'))
   assert pngs == ['classes_eval.png', 'classes_train.png',
                   'contact_sheet_eval.png', 'contact_sheet_train.png',
-                  'sizes.png']
+                  'near_duplicates.png', 'sizes.png']
   for name in pngs:
     with Image.open(out / name) as image:
       image.load()
@@ -501,8 +502,10 @@ def test_pictures_decode_and_the_page_shows_every_one(artifact, tmp_path):
 
 def test_one_split_draws_only_its_pictures(artifact, tmp_path):
   inspect(artifact, split='eval', out_dir=str(tmp_path))
+  # The near-duplicate groups are the artifact's, drawn whatever the split.
   assert sorted(os.listdir(tmp_path)) == [
-      'classes_eval.png', 'contact_sheet_eval.png', 'index.html', 'sizes.png']
+      'classes_eval.png', 'contact_sheet_eval.png', 'index.html',
+      'near_duplicates.png', 'sizes.png']
 
 
 # --- reading and decoding ----------------------------------------------------
