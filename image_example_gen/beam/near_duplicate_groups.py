@@ -16,7 +16,8 @@ the arrays hold 16 MB. Measured on 1,036,000 fingerprints
 pure-Python buckets, 74 us. docs/near_duplicates.md and docs/scale.md give
 the cost at larger scale.
 
-`ReportGroups` joins the groups with each image's path, split and label, and
+`ReportGroups` joins the groups with each image's path, split and label (read
+from the exact duplicates' GroupByKey, which holds them already), and
 describes every group with at least two distinct contents (groups of
 identical files only are the exact duplicates the report lists already).
 `SplitGroups` gives every member of a group one key (derived from its first
@@ -34,29 +35,41 @@ import numpy as np
 
 from image_example_gen.core import near_duplicates as nd
 
-__all__ = ['FindGroups', 'ReportGroups', 'SplitGroups', 'member_id',
-           'near_duplicate_group']
+__all__ = ['FindGroups', 'ReportGroups', 'SplitGroups', 'fingerprint_record',
+           'member_id', 'near_duplicate_group']
 
 
 def member_id(relative_path: str) -> int:
   """A file's 64-bit id in the grouping: the first 8 bytes of the sha256 of
-  its relative path. Two of a million paths share an id with probability
-  about 3e-8 (n^2 / 2^65); such a pair would be grouped as one image."""
+  its relative path, signed. Two of a million paths share an id with
+  probability about 3e-8 (n^2 / 2^65); such a pair would be grouped as one
+  image."""
   return int.from_bytes(
-      hashlib.sha256(relative_path.encode('utf-8')).digest()[:8], 'big')
+      hashlib.sha256(relative_path.encode('utf-8')).digest()[:8], 'big',
+      signed=True)
+
+
+def fingerprint_record(relative_path: str,
+                       fingerprint: nd.Fingerprint) -> Tuple[int, int]:
+  """(member id, fingerprint) as FindGroups takes them: both signed 64-bit
+  ints, which every Beam coder encodes (Beam's VarIntCoder refuses 2^63 and
+  above, half of all fingerprints)."""
+  if fingerprint >= 1 << 63:
+    fingerprint -= 1 << 64
+  return member_id(relative_path), fingerprint
 
 
 class FindGroups(beam.CombineFn):
-  """(member id, fingerprint) pairs -> {member id: group id} of every image
-  that has a near duplicate (within `threshold` bits, transitively); the
-  group id is the group's smallest member id."""
+  """(member id, fingerprint) pairs (`fingerprint_record`) -> {member id:
+  group id} of every image that has a near duplicate (within `threshold`
+  bits, transitively); the group id is the group's smallest member id."""
 
   def __init__(self, threshold: int):
     super().__init__()
     self._threshold = threshold
 
   def create_accumulator(self) -> Tuple[array.array, array.array]:
-    return array.array('Q'), array.array('Q')
+    return array.array('q'), array.array('q')
 
   def add_input(self, accumulator, element: Tuple[int, int]):
     ids, fingerprints = accumulator
@@ -76,7 +89,7 @@ class FindGroups(beam.CombineFn):
     ids, fingerprints = accumulator
     if not fingerprints:
       return {}
-    ids = np.frombuffer(ids, dtype=np.uint64)
+    ids = np.frombuffer(ids, dtype=np.int64)
     edges = nd.edges_from_fingerprints(
         np.frombuffer(fingerprints, dtype=np.uint64), self._threshold)
     union_find = nd.UnionFind()
@@ -86,14 +99,15 @@ class FindGroups(beam.CombineFn):
             for member in group}
 
 
-def _in_group(element: Tuple[str, Tuple[str, int, str, Hashable]],
+def _in_group(element: Tuple[str, Iterable[Tuple[str, int, str, Hashable]]],
               groups: Dict[int, int]) -> Iterator[Tuple[int, tuple]]:
-  """(group id, (path, digest, split, class)) of a grouped image, from
-  (digest, (path, size, split, class))."""
-  digest, (path, _, split, class_name) = element
-  group = groups.get(member_id(path))
-  if group is not None:
-    yield group, (path, digest, split, class_name)
+  """(group id, (path, digest, split, class)) of each grouped image among
+  the files of one content, from (digest, [(path, size, split, class)])."""
+  digest, copies = element
+  for path, _, split, class_name in copies:
+    group = groups.get(member_id(path))
+    if group is not None:
+      yield group, (path, digest, split, class_name)
 
 
 def near_duplicate_group(_, members: Iterable[tuple]) -> Iterator[str]:
@@ -117,8 +131,9 @@ class ReportGroups(beam.PTransform):
   """JSON lines, one per near-duplicate group (`near_duplicate_group`).
 
   Input: a pair of PCollections: (member id, fingerprint) of every
-  fingerprinted image, and (sha256 hex, (relative path, size, output split,
-  class name)) of every ingested image.
+  fingerprinted image, and (sha256 hex, [(relative path, size, output split,
+  class name)]) of every content ingested, its files grouped (the exact
+  duplicates' GroupByKey).
   """
 
   def __init__(self, threshold: int):

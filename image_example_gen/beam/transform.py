@@ -207,8 +207,8 @@ class _DigestFilesDoFn(beam.DoFn):
       if by_group and fingerprint is not None:
         yield beam.pvalue.TaggedOutput(
             _FINGERPRINT_TAG,
-            (near_duplicate_groups.member_id(source.relative_path),
-             fingerprint))
+            near_duplicate_groups.fingerprint_record(source.relative_path,
+                                                     fingerprint))
       if self._config.split_key == config_lib.SPLIT_KEY_PATH:
         data = source.relative_path.encode('utf-8')
       yield source.class_key, (hashlib.sha256(data).hexdigest(),
@@ -264,8 +264,8 @@ class _EncodeImagesDoFn(beam.DoFn):
       if fingerprint is not None:
         yield beam.pvalue.TaggedOutput(
             _FINGERPRINT_TAG,
-            (near_duplicate_groups.member_id(source.relative_path),
-             fingerprint))
+            near_duplicate_groups.fingerprint_record(source.relative_path,
+                                                     fingerprint))
       ingested[(split, source.class_key)] += 1
       for action in published.actions:
         prepared[(action, published.source_format)] += 1
@@ -416,13 +416,14 @@ class EncodeImages(beam.PTransform):
     # Only (digest, path, size, split, class) tuples are grouped: never the
     # image bytes.
     result[DIGESTS_KEY] = outputs[_DIGEST_TAG]
+    by_content = outputs[_DIGEST_TAG] | 'GroupByContent' >> beam.GroupByKey()
     result[DUPLICATES_KEY] = (
-        outputs[_DIGEST_TAG]
-        | 'GroupByContent' >> beam.GroupByKey()
-        | 'KeepDuplicates' >> beam.FlatMapTuple(duplicate_group))
+        by_content | 'KeepDuplicates' >> beam.FlatMapTuple(duplicate_group))
     if self._config.near_duplicates:
+      # Joined after the GroupByKey above, which holds every image's record
+      # already: joining the records before it would buffer them again.
       result[NEAR_DUPLICATES_KEY] = (
-          (outputs[_FINGERPRINT_TAG], outputs[_DIGEST_TAG])
+          (outputs[_FINGERPRINT_TAG], by_content)
           | 'NearDuplicates' >> near_duplicate_groups.ReportGroups(
               self._config.near_duplicate_threshold))
     return result

@@ -87,7 +87,7 @@ def test_unlabeled_examples_have_no_class_features(flat_tree):
         'image/encoded', 'image/format', 'image/height', 'image/width',
         'image/channels', 'image/filename', 'image/key/sha256',
         'image/source_format', 'image/original/height',
-        'image/original/width'
+        'image/original/width', 'image/phash'
     ])
     assert_that(keys, equal_to([expected_keys] * 5))
 
