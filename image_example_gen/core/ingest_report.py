@@ -34,6 +34,14 @@ REPORT_EXAMPLES_PER_REASON = 100
 _SUMMARY_MAX_FILES = 20
 # How many files of a near-duplicate group the summary names.
 _SUMMARY_GROUP_FILES = 3
+# A near-duplicate group of more than this share of the images (and more
+# than OVERSIZED_GROUP_MIN_IMAGES) is flagged as a likely chain: groups are
+# transitive, so similar low-content images (sky, blank pages) or overlapping
+# crops can join into one group far larger than any photo's copies. Measured:
+# 20,000 random crops of two photos (benchmarks/dataset.py) make one group of
+# 12,744 at the default threshold (docs/near_duplicates.md).
+OVERSIZED_GROUP_FRACTION = 0.01
+OVERSIZED_GROUP_MIN_IMAGES = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +121,15 @@ class IngestReport:
                  if len(group['splits']) > 1)
 
   @property
+  def oversized_near_duplicate_groups(self) -> Tuple[Dict[str, Any], ...]:
+    """Near-duplicate groups too large to be one photo's copies (more than
+    OVERSIZED_GROUP_FRACTION of the images and OVERSIZED_GROUP_MIN_IMAGES)."""
+    limit = max(OVERSIZED_GROUP_MIN_IMAGES,
+                OVERSIZED_GROUP_FRACTION * self.total_examples)
+    return tuple(group for group in self.near_duplicates
+                 if len(group['files']) > limit)
+
+  @property
   def near_duplicate_group_sizes(self) -> Dict[int, int]:
     """{group size: number of groups}."""
     sizes = collections.Counter(len(group['files'])
@@ -167,6 +184,8 @@ class IngestReport:
         'near_duplicate_groups_straddling_splits': len(straddling),
         'images_in_straddling_near_duplicate_groups': sum(
             len(group['files']) for group in straddling),
+        'oversized_near_duplicate_groups': len(
+            self.oversized_near_duplicate_groups),
         'near_duplicates_file': NEAR_DUPLICATES_FILE_NAME,
         'near_duplicates': list(
             self.near_duplicates[:REPORT_NEAR_DUPLICATE_GROUPS]),
@@ -221,6 +240,8 @@ class IngestReport:
               self.near_duplicates_spanning_labels),
           'num_near_duplicate_groups_straddling_splits': len(
               self.near_duplicates_straddling_splits),
+          'num_oversized_near_duplicate_groups': len(
+              self.oversized_near_duplicate_groups),
       })
     return properties
 
@@ -296,6 +317,15 @@ class IngestReport:
     straddling = self.near_duplicates_straddling_splits
     lines = [f'Near-duplicates ({within}): {len(self.near_duplicates)} '
              f'groups, {self.near_duplicate_images} images (groups: {sizes})']
+    for group in self.oversized_near_duplicate_groups:
+      share = len(group['files']) / max(self.total_examples, 1)
+      lines.append(
+          f'  WARNING: one group holds {len(group["files"])} images '
+          f'({share:.0%} of all): a chain of similar images (sky, blank '
+          'pages, overlapping crops) rather than copies of one photo; '
+          'split_key=\'near_duplicate\' puts it in a single split. Lower '
+          f'near_duplicate_threshold (now {self.near_duplicate_threshold}) '
+          'to break it up')
     if spanning:
       lines.append(f'  {_groups(len(spanning), "span")} different labels '
                    '(likely labelling errors)')
