@@ -212,7 +212,7 @@ class _Ingest:
     pipeline = self.make_pipeline()
     check_endpoints(pipeline.options)
     outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
-        staged.batches, self.config, self.splits)
+        staged.batches, self.config, self.splits, self.staging_dir)
     gzip_level = (self.config.gzip_level
                   if self.config.compression == config_lib.COMPRESSION_GZIP
                   else None)

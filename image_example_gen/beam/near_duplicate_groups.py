@@ -1,42 +1,52 @@
 """Near-duplicate groups in Beam: from each image's fingerprint to groups.
 
-`FindGroups` is a CombineFn over (member id, fingerprint) pairs. Workers add
-their images to arrays of 64-bit words (16 bytes an image; Beam lifts the
-combine, so each worker sends one compact accumulator); one worker then finds
-the groups of the whole dataset in numpy (`near_duplicates.
-edges_from_fingerprints`: banding, bucket comparison) and union-find, and
-emits {member id: group id} for the images that have a near duplicate only,
-usually a small share.
+Per-image state is kept in arrays of 64-bit words inside CombineFns, never
+as one Python object or shuffled record per image: Beam lifts a combine, so
+each worker sends one compact accumulator, and one worker then finds the
+groups of the whole dataset in numpy (`near_duplicates.
+edges_from_fingerprints`: banding, bucket comparison) and union-find
+(`group_members`). Only the images that have a near duplicate, usually a
+small share, leave it as a dict.
 
-Why a global combine rather than a GroupByKey on band keys: the GroupByKey
-would shuffle 16 keyed records an image, and the DirectRunner holds a
-GroupByKey's whole input in memory (16 million records at a million images);
-the arrays hold 16 MB. Measured on 1,036,000 fingerprints
-(benchmarks/near_duplicate_eval.py): numpy, all buckets, 22 us an image;
-pure-Python buckets, 74 us. docs/near_duplicates.md and docs/scale.md give
-the cost at larger scale.
+Why not a GroupByKey on band keys: it would shuffle 16 keyed records an
+image, and the DirectRunner holds a GroupByKey's whole input in memory (16
+million records at a million images); the arrays hold 16 bytes an image.
+Measured on 1,036,000 fingerprints (benchmarks/near_duplicate_eval.py):
+numpy, all buckets, 22 us an image; pure-Python buckets, 74 us.
 
-`ReportGroups` joins the groups with each image's path, split and label (read
-from the exact duplicates' GroupByKey, which holds them already), and
-describes every group with at least two distinct contents (groups of
-identical files only are the exact duplicates the report lists already).
-`SplitGroups` gives every member of a group one key (derived from its first
-member's content) and its first member's stratum before the split, so that a
-group lands in one split.
+- `beam.duplicates.ImageIndex` groups the ingested images for the report.
+- `GroupRepresentatives` serves split_key='near_duplicate': every member of
+  a group takes one representative's content key and stratum, so that the
+  split deals the group out as one image.
+
+Ids and fingerprints travel as signed 64-bit ints (`signed64`): Beam's
+VarIntCoder, which a runner may infer for ints, refuses 2^63 and above.
 """
 
 import array
+import collections
 import hashlib
-import json
-from typing import Dict, Hashable, Iterable, Iterator, Tuple
+from typing import Dict, Hashable, List, Tuple
 
 import apache_beam as beam
 import numpy as np
 
 from image_example_gen.core import near_duplicates as nd
 
-__all__ = ['FindGroups', 'ReportGroups', 'SplitGroups', 'fingerprint_record',
-           'member_id', 'near_duplicate_group']
+__all__ = ['GroupRepresentatives', 'group_members', 'member_id', 'signed64',
+           'unsigned64']
+
+_TWO_TO_64 = 1 << 64
+
+
+def signed64(value: int) -> int:
+  """An unsigned 64-bit number as the signed int with the same bits."""
+  return value - _TWO_TO_64 if value >= 1 << 63 else value
+
+
+def unsigned64(value: int) -> int:
+  """The inverse of signed64."""
+  return value + _TWO_TO_64 if value < 0 else value
 
 
 def member_id(relative_path: str) -> int:
@@ -49,154 +59,100 @@ def member_id(relative_path: str) -> int:
       signed=True)
 
 
-def fingerprint_record(relative_path: str,
-                       fingerprint: nd.Fingerprint) -> Tuple[int, int]:
-  """(member id, fingerprint) as FindGroups takes them: both signed 64-bit
-  ints, which every Beam coder encodes (Beam's VarIntCoder refuses 2^63 and
-  above, half of all fingerprints)."""
-  if fingerprint >= 1 << 63:
-    fingerprint -= 1 << 64
-  return member_id(relative_path), fingerprint
+def group_members(ids: np.ndarray, fingerprints: np.ndarray,
+                  threshold: int) -> List[List[int]]:
+  """The groups (lists of indices into `ids`, two or more each) of images
+  whose fingerprints lie within `threshold` bits, transitively."""
+  if not len(fingerprints):
+    return []
+  edges = nd.edges_from_fingerprints(fingerprints.view(np.uint64), threshold)
+  union_find = nd.UnionFind()
+  for a, b, _ in edges.tolist():
+    union_find.union(a, b)
+  return union_find.groups()
 
 
-class FindGroups(beam.CombineFn):
-  """(member id, fingerprint) pairs (`fingerprint_record`) -> {member id:
-  group id} of every image that has a near duplicate (within `threshold`
-  bits, transitively); the group id is the group's smallest member id."""
+def _mix(key: int) -> int:
+  """splitmix64's finalizer: a uniform 64-bit hash of a 64-bit key."""
+  key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9 % _TWO_TO_64
+  key = (key ^ (key >> 27)) * 0x94D049BB133111EB % _TWO_TO_64
+  return key ^ (key >> 31)
+
+
+class GroupRepresentatives(beam.CombineFn):
+  """(member id, fingerprint, content key, stratum) of every image (ints
+  signed64) -> (representatives, absorbed):
+
+  - representatives: {member id: (content key signed64, stratum)} of each
+    member of a near-duplicate group: its representative's;
+  - absorbed: {stratum: sorted uint64 array} of the content keys that only
+    group members other than the representative hold, which the stratified
+    split takes out of its ranks, so that a group counts as one image.
+
+  The representative is the member whose content key hashes lowest
+  (`_mix`): a uniform choice. (The smallest key itself would rank every
+  group first among its stratum's keys, so into the first split.)
+
+  Accumulator: four int64 arrays (32 bytes an image), and the strata seen
+  as a list the images index (with its inverse, a dict).
+  """
 
   def __init__(self, threshold: int):
     super().__init__()
     self._threshold = threshold
 
-  def create_accumulator(self) -> Tuple[array.array, array.array]:
-    return array.array('q'), array.array('q')
+  def create_accumulator(self):
+    return [array.array('q') for _ in range(4)], [], {}
 
-  def add_input(self, accumulator, element: Tuple[int, int]):
-    ids, fingerprints = accumulator
-    ids.append(element[0])
-    fingerprints.append(element[1])
+  def add_input(self, accumulator, element):
+    (ids, fingerprints, keys, strata_index), strata, lookup = accumulator
+    identifier, fingerprint, key, stratum = element
+    ids.append(identifier)
+    fingerprints.append(fingerprint)
+    keys.append(key)
+    strata_index.append(_index_of(strata, lookup, stratum))
     return accumulator
 
   def merge_accumulators(self, accumulators):
     accumulators = iter(accumulators)
-    ids, fingerprints = next(accumulators)
-    for more_ids, more_fingerprints in accumulators:
+    merged = next(accumulators)
+    (ids, fingerprints, keys, strata_index), strata, lookup = merged
+    for (more_ids, more_fps, more_keys, more_index), more_strata, _ in (
+        accumulators):
       ids.extend(more_ids)
-      fingerprints.extend(more_fingerprints)
-    return ids, fingerprints
+      fingerprints.extend(more_fps)
+      keys.extend(more_keys)
+      remap = [_index_of(strata, lookup, stratum) for stratum in more_strata]
+      strata_index.extend(remap[index] for index in more_index)
+    return merged
 
-  def extract_output(self, accumulator) -> Dict[int, int]:
-    ids, fingerprints = accumulator
-    if not fingerprints:
-      return {}
+  def extract_output(self, accumulator):
+    (ids, fingerprints, keys, strata_index), strata, _ = accumulator
     ids = np.frombuffer(ids, dtype=np.int64)
-    edges = nd.edges_from_fingerprints(
-        np.frombuffer(fingerprints, dtype=np.uint64), self._threshold)
-    union_find = nd.UnionFind()
-    for a, b, _ in edges.tolist():
-      union_find.union(int(ids[a]), int(ids[b]))
-    return {member: group[0] for group in union_find.groups()
-            for member in group}
+    keys = np.frombuffer(keys, dtype=np.int64)
+    representatives = {}
+    absorbed = collections.defaultdict(set)
+    for group in group_members(ids, np.frombuffer(fingerprints, np.int64),
+                               self._threshold):
+      chosen = min(group, key=lambda index: (
+          _mix(unsigned64(int(keys[index]))), int(ids[index])))
+      key = int(keys[chosen])
+      value = (key, strata[strata_index[chosen]])
+      for index in group:
+        representatives[int(ids[index])] = value
+        if int(keys[index]) != key:
+          absorbed[strata[strata_index[index]]].add(
+              unsigned64(int(keys[index])))
+    return representatives, {
+        stratum: np.array(sorted(values), dtype=np.uint64)
+        for stratum, values in absorbed.items()}
 
 
-def _in_group(element: Tuple[str, Iterable[Tuple[str, int, str, Hashable]]],
-              groups: Dict[int, int]) -> Iterator[Tuple[int, tuple]]:
-  """(group id, (path, digest, split, class)) of each grouped image among
-  the files of one content, from (digest, [(path, size, split, class)])."""
-  digest, copies = element
-  for path, _, split, class_name in copies:
-    group = groups.get(member_id(path))
-    if group is not None:
-      yield group, (path, digest, split, class_name)
-
-
-def near_duplicate_group(_, members: Iterable[tuple]) -> Iterator[str]:
-  """A JSON line for a group of near duplicates; nothing for a group of
-  identical files only.
-
-  Args:
-    members: (relative path, sha256 hex, output split, class name) of each.
-  """
-  members = sorted(members)
-  if len({digest for _, digest, _, _ in members}) < 2:
-    return
-  yield json.dumps({
-      'files': [path for path, _, _, _ in members],
-      'splits': sorted({split for _, _, split, _ in members}),
-      'class_names': sorted({name or '' for _, _, _, name in members}),
-  }, ensure_ascii=False)
-
-
-class ReportGroups(beam.PTransform):
-  """JSON lines, one per near-duplicate group (`near_duplicate_group`).
-
-  Input: a pair of PCollections: (member id, fingerprint) of every
-  fingerprinted image, and (sha256 hex, [(relative path, size, output split,
-  class name)]) of every content ingested, its files grouped (the exact
-  duplicates' GroupByKey).
-  """
-
-  def __init__(self, threshold: int):
-    super().__init__()
-    self._threshold = threshold
-
-  def expand(self, inputs):
-    fingerprints, digests = inputs
-    groups = fingerprints | 'FindGroups' >> beam.CombineGlobally(
-        FindGroups(self._threshold))
-    return (digests
-            | 'MembersOfGroups' >> beam.FlatMap(
-                _in_group, groups=beam.pvalue.AsSingleton(groups))
-            | 'GroupMembers' >> beam.GroupByKey()
-            | 'DescribeGroups' >> beam.FlatMapTuple(near_duplicate_group))
-
-
-def _by_group(element, groups: Dict[int, int]):
-  stratum, (key, path) = element
-  group = groups.get(member_id(path))
-  if group is None:
-    yield element
-  else:
-    yield beam.pvalue.TaggedOutput('grouped', (group, (key, path, stratum)))
-
-
-def _as_first_member(_, members) -> Iterator[Tuple[Hashable, Tuple[str, str]]]:
-  """Every member keyed (stratum, (group key, path)) with the stratum of the
-  group's first member (smallest content key, then path).
-
-  The group key is the sha256 of that member's content key: the smallest of
-  n keys is itself far from uniform (it sorts first), and the stratified split
-  ranks by key, so every group would go to the first split.
-  """
-  members = list(members)
-  key, _, stratum = min(members, key=lambda member: (member[0], member[1]))
-  group_key = hashlib.sha256(key.encode()).hexdigest()
-  for _, path, _ in members:
-    yield stratum, (group_key, path)
-
-
-class SplitGroups(beam.PTransform):
-  """Gives every member of a near-duplicate group its group's stratum and
-  content key, so that the split deals the group out as one image.
-
-  Input: a pair of PCollections: (stratum, (content key, relative path)) of
-  every image, and (member id, fingerprint) of every fingerprinted image.
-  Output: a pair of PCollections of the same elements: the images alone,
-  unchanged, and the members of groups, re-keyed.
-  """
-
-  def __init__(self, threshold: int):
-    super().__init__()
-    self._threshold = threshold
-
-  def expand(self, inputs):
-    keyed, fingerprints = inputs
-    groups = fingerprints | 'FindGroups' >> beam.CombineGlobally(
-        FindGroups(self._threshold))
-    parts = keyed | 'SplitOffGroups' >> beam.FlatMap(
-        _by_group, groups=beam.pvalue.AsSingleton(groups)).with_outputs(
-            'grouped', main='single')
-    regrouped = (parts.grouped
-                 | 'GroupMembers' >> beam.GroupByKey()
-                 | 'KeyByFirstMember' >> beam.FlatMapTuple(_as_first_member))
-    return parts.single, regrouped
+def _index_of(strata: List[Hashable], lookup: Dict[Hashable, int],
+              stratum: Hashable) -> int:
+  """The index of `stratum` in `strata`, appended if new."""
+  index = lookup.get(stratum)
+  if index is None:
+    index = lookup[stratum] = len(strata)
+    strata.append(stratum)
+  return index

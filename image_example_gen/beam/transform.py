@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import posixpath
 import tempfile
 from typing import Iterator, Optional, Sequence
 import uuid
@@ -29,9 +30,11 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from image_example_gen.beam import duplicates as duplicates_lib
 from image_example_gen.beam import manifest
 from image_example_gen.beam import near_duplicate_groups
 from image_example_gen.beam import progress
+from image_example_gen.beam import split_plan
 from image_example_gen.core import artifact
 from image_example_gen.core import config as config_lib
 from image_example_gen.core import discovery as discovery_lib
@@ -44,7 +47,7 @@ from image_example_gen.core import reasons
 from image_example_gen.core import stratify
 
 __all__ = [
-    'COUNTS_KEY', 'DIGESTS_KEY', 'DUPLICATES_KEY', 'NEAR_DUPLICATES_KEY',
+    'COUNTS_KEY', 'DUPLICATES_KEY', 'NEAR_DUPLICATES_KEY',
     'PREPARED_KEY', 'SKIPPED_KEY',
     'METRICS_NAMESPACE', 'BadFileError',
     'EncodeImages', 'HashBucketSplit', 'ImageFolderToExamples', 'OutputSplits'
@@ -57,21 +60,19 @@ COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
 # downscaled (core.publish.ACTIONS), per source format.
 PREPARED_KEY = '__prepared__'
 # JSON lines, one per group of identical files: sha256, size, files, splits,
-# class_names (see duplicate_group).
+# class_names (duplicates.duplicate_group).
 DUPLICATES_KEY = '__duplicates__'
-# (sha256 hex, (relative path, size, output split, class name)) of every
-# ingested image.
-DIGESTS_KEY = '__digests__'
 # JSON lines, one per group of near-duplicate images with at least two
-# distinct contents: files, splits, class_names (near_duplicate_groups);
-# with near_duplicates=True only.
+# distinct contents: files, splits, class_names (duplicates.
+# near_duplicate_group); with near_duplicates=True only.
 NEAR_DUPLICATES_KEY = '__near_duplicates__'
 METRICS_NAMESPACE = 'image_example_gen'
 
 _EXAMPLES_TAG_PREFIX = 'examples/'
 _SKIPPED_TAG = 'skipped'
 _INGESTED_TAG = 'ingested'
-_DIGEST_TAG = 'digest'
+_INDEX_TAG = 'index'
+_RECORD_TAG = 'record'
 _PREPARED_TAG = 'prepared'
 _FINGERPRINT_TAG = 'fingerprint'
 
@@ -164,26 +165,31 @@ class OutputSplits:
     else:
       key = example.features.feature[
           artifact.SHA256].bytes_list.value[0]
-    return self.bucket_split(key)
+    return stratify.bucket_split(key, self.names, self.bucket_limits)
 
-  def bucket_split(self, key: bytes) -> str:
-    """The hash-bucket split of a key (bucket: its sha256 modulo the total)."""
-    bucket = int(hashlib.sha256(key).hexdigest(), 16) % self.bucket_limits[-1]
-    for name, limit in zip(self.names, self.bucket_limits):
-      if bucket < limit:
-        return name
-    raise AssertionError('unreachable: bucket below the last limit')
+  def plan(self, config: config_lib.IngestConfig
+          ) -> Optional[split_plan.SplitPlan]:
+    """The split decided before encoding, if any: with `stratify`, or
+    with split_key='near_duplicate', for hash buckets not chosen by a
+    partition feature."""
+    by_group = config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
+    if (not (config.stratify or by_group) or not self.bucket_limits or
+        self.partition_feature_name):
+      return None
+    return split_plan.SplitPlan(self.names, self.bucket_limits,
+                                config.stratify)
 
 
 class _DigestFilesDoFn(beam.DoFn):
-  """The split's first pass over a batch of files: (stratum, (rank key,
-  relative path)) of each file that passes the cheap check
-  (publish.quick_check; no pixel is decoded). The rank key follows
-  `split_key`: the sha256 of the file's bytes, or of its path.
+  """The split's first pass over a batch of files: (stratum, content key
+  signed64) of each file that passes the cheap check (publish.quick_check;
+  no pixel is decoded). The key (core.stratify.key_number) follows
+  `split_key`: of the sha256 of the file's bytes, or of its path.
 
   With split_key='near_duplicate' each file is published as the encoding
-  pass will (decode check, transcoding, turning upright) and its fingerprint
-  goes to the FINGERPRINT_TAG output as (member id, fingerprint).
+  pass will (decode check, transcoding, turning upright) and goes to the
+  FINGERPRINT_TAG output as (member id, fingerprint, content key, stratum)
+  (near_duplicate_groups.GroupRepresentatives).
   """
 
   def __init__(self, config: config_lib.IngestConfig):
@@ -204,15 +210,24 @@ class _DigestFilesDoFn(beam.DoFn):
           publish.quick_check(data, self._config)
       except (OSError, image_probe.BadImageError):
         continue  # The encoding pass reports it.
+      key = near_duplicate_groups.signed64(
+          _content_key(source, data, self._config))
       if by_group and fingerprint is not None:
         yield beam.pvalue.TaggedOutput(
             _FINGERPRINT_TAG,
-            near_duplicate_groups.fingerprint_record(source.relative_path,
-                                                     fingerprint))
-      if self._config.split_key == config_lib.SPLIT_KEY_PATH:
-        data = source.relative_path.encode('utf-8')
-      yield source.class_key, (hashlib.sha256(data).hexdigest(),
-                               source.relative_path)
+            (near_duplicate_groups.member_id(source.relative_path),
+             near_duplicate_groups.signed64(fingerprint), key,
+             source.class_key))
+      yield source.class_key, key
+
+
+def _content_key(source: discovery_lib.SourceFile, data: bytes,
+                 config: config_lib.IngestConfig) -> int:
+  """The key the split ranks a file by (core.stratify.key_number): of the
+  sha256 of its bytes, or with split_key='path' of its relative path."""
+  if config.split_key == config_lib.SPLIT_KEY_PATH:
+    data = source.relative_path.encode('utf-8')
+  return stratify.key_number(hashlib.sha256(data).hexdigest())
 
 
 def _fingerprint(published: publish.Published) -> Optional[int]:
@@ -230,6 +245,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     super().__init__()
     self._config = config
     self._output_splits = output_splits
+    self._plan = output_splits.plan(config)
 
   def setup(self):
     counter = lambda name: beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
@@ -242,37 +258,36 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._unfingerprinted = counter('images_without_fingerprint')
     self._progress = progress.ProgressReporter()
 
-  def process(self, batch: manifest.ManifestRange, assigned_splits=None):
-    """Encodes a batch; `assigned_splits` ({relative path: output split},
-    a side input) is the stratified split, if any."""
+  def process(self, batch: manifest.ManifestRange, stratum_keys=None,
+              groups=None):
+    """Encodes a batch. Side inputs, with a split planned before encoding
+    (OutputSplits.plan): `stratum_keys`, {stratum: sorted content keys}
+    (split_plan.SortedKeys), and `groups`, the near-duplicate groups'
+    representatives (near_duplicate_groups.GroupRepresentatives)."""
     ingested = collections.Counter()
     prepared = collections.Counter()
     files = size = skipped = 0
     for source in manifest.read_range(batch):
       files += 1
       size += max(source.size, 0)
-      if assigned_splits:
-        source = source._replace(
-            assigned_split=assigned_splits.get(source.relative_path))
       try:
         (split, record, digest, image_size, published,
-         fingerprint) = self._encode(source)
+         fingerprint) = self._encode(source, stratum_keys, groups)
       except image_probe.BadImageError as error:
         skipped += 1
         yield self._skip(source, error)
         continue
-      if fingerprint is not None:
-        yield beam.pvalue.TaggedOutput(
-            _FINGERPRINT_TAG,
-            near_duplicate_groups.fingerprint_record(source.relative_path,
-                                                     fingerprint))
       ingested[(split, source.class_key)] += 1
       for action in published.actions:
         prepared[(action, published.source_format)] += 1
       yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
       yield beam.pvalue.TaggedOutput(
-          _DIGEST_TAG, (digest, (source.relative_path, image_size, split,
-                                 source.class_key)))
+          _INDEX_TAG, duplicates_lib.index_entry(source.relative_path, digest,
+                                                 fingerprint))
+      yield beam.pvalue.TaggedOutput(
+          _RECORD_TAG, duplicates_lib.record_line(
+              source.relative_path, digest, image_size, split,
+              source.class_key))
     for key, count in ingested.items():
       yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))
     for key, count in prepared.items():
@@ -282,10 +297,11 @@ class _EncodeImagesDoFn(beam.DoFn):
   def finish_bundle(self):
     self._progress.flush()
 
-  def _encode(self, source: discovery_lib.SourceFile):
+  def _encode(self, source: discovery_lib.SourceFile, stratum_keys=None,
+              groups=None):
     """Returns (output split, serialized Example, sha256 hex digest, size in
     bytes of the file, publish.Published, fingerprint or None), or raises
-    BadImageError."""
+    BadImageError. The side inputs are process's."""
     if source.skip_reason:
       raise image_probe.BadImageError(source.skip_reason, source.skip_detail)
     max_bytes = self._config.max_file_bytes
@@ -299,6 +315,12 @@ class _EncodeImagesDoFn(beam.DoFn):
       raise image_probe.BadImageError(reasons.UNREADABLE,
                                       f'cannot read: {error}') from None
     published = publish.publish_image(data, self._config)
+    if self._plan is not None:
+      source = source._replace(assigned_split=self._plan.split_of(
+          _content_key(source, data, self._config), source.class_key,
+          stratum_keys, groups,
+          near_duplicate_groups.member_id(source.relative_path)
+          if groups else None))
     if (source.label is None and
         self._config.labels == config_lib.LABELS_FOLDER):
       raise image_probe.BadImageError(
@@ -376,10 +398,13 @@ class EncodeImages(beam.PTransform):
     batches: The manifest's batches, from `manifest.stage`.
     config: The ingest options.
     output_splits: How files are assigned to output splits.
+    staging_dir: A folder for the per-image records that the duplicate
+      report reads back (beam.duplicates); by default the manifest's.
   """
 
   def __init__(self, batches: Sequence[manifest.ManifestRange],
-               config: config_lib.IngestConfig, output_splits: OutputSplits):
+               config: config_lib.IngestConfig, output_splits: OutputSplits,
+               staging_dir: Optional[str] = None):
     super().__init__()
     for name in output_splits.names:
       if name.startswith('__'):
@@ -387,23 +412,23 @@ class EncodeImages(beam.PTransform):
     self._batches = list(batches)
     self._config = config
     self._output_splits = output_splits
+    if staging_dir is None and self._batches:
+      staging_dir = posixpath.dirname(self._batches[0].path)
+    self._staging_dir = staging_dir or tempfile.mkdtemp(
+        prefix='image_example_gen-')
 
   def expand(self, pbegin):
     example_tags = [_EXAMPLES_TAG_PREFIX + name
                     for name in self._output_splits.names]
     batches = pbegin | 'ListBatches' >> beam.Create(self._batches,
                                                     reshuffle=True)
-    side_inputs = {}
-    assigned = self._assigned_splits(batches)
-    if assigned is not None:
-      side_inputs['assigned_splits'] = beam.pvalue.AsDict(assigned)
     outputs = (
         batches
         | 'ReadAndEncode' >> beam.ParDo(
             _EncodeImagesDoFn(self._config, self._output_splits),
-            **side_inputs).with_outputs(
-                _SKIPPED_TAG, _INGESTED_TAG, _DIGEST_TAG, _PREPARED_TAG,
-                _FINGERPRINT_TAG, *example_tags))
+            **self._split_side_inputs(batches)).with_outputs(
+                _SKIPPED_TAG, _INGESTED_TAG, _INDEX_TAG, _RECORD_TAG,
+                _PREPARED_TAG, *example_tags))
     result = {
         name: outputs[tag]
         for name, tag in zip(self._output_splits.names, example_tags)
@@ -413,53 +438,43 @@ class EncodeImages(beam.PTransform):
         outputs[_INGESTED_TAG] | 'CountPerClass' >> beam.CombinePerKey(sum))
     result[PREPARED_KEY] = (
         outputs[_PREPARED_TAG] | 'CountPrepared' >> beam.CombinePerKey(sum))
-    # Only (digest, path, size, split, class) tuples are grouped: never the
-    # image bytes.
-    result[DIGESTS_KEY] = outputs[_DIGEST_TAG]
-    by_content = outputs[_DIGEST_TAG] | 'GroupByContent' >> beam.GroupByKey()
-    result[DUPLICATES_KEY] = (
-        by_content | 'KeepDuplicates' >> beam.FlatMapTuple(duplicate_group))
-    if self._config.near_duplicates:
-      # Joined after the GroupByKey above, which holds every image's record
-      # already: joining the records before it would buffer them again.
-      result[NEAR_DUPLICATES_KEY] = (
-          (outputs[_FINGERPRINT_TAG], by_content)
-          | 'NearDuplicates' >> near_duplicate_groups.ReportGroups(
-              self._config.near_duplicate_threshold))
+    threshold = (self._config.near_duplicate_threshold
+                 if self._config.near_duplicates else None)
+    duplicates, near_duplicates = (
+        (outputs[_INDEX_TAG], outputs[_RECORD_TAG])
+        | 'ReportCopies' >> duplicates_lib.ReportCopies(
+            FileSystems.join(self._staging_dir, 'records', 'records'),
+            threshold))
+    result[DUPLICATES_KEY] = duplicates
+    if near_duplicates is not None:
+      result[NEAR_DUPLICATES_KEY] = near_duplicates
     return result
 
-  def _assigned_splits(self, batches):
-    """(relative path, output split) pairs that the split decides before
-    encoding, or None: with `stratify`, every image (per stratum, the images
-    ranked by content, core.stratify); with split_key='near_duplicate', the
-    members of near-duplicate groups too, each group as one image. Only
-    (path, digest) pairs are grouped, never image bytes."""
-    config, splits = self._config, self._output_splits
-    by_group = config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
-    if (not (config.stratify or by_group) or not splits.bucket_limits or
-        splits.partition_feature_name):
-      return None
+  def _split_side_inputs(self, batches):
+    """The side inputs of the encoding that carry a split planned before it
+    (OutputSplits.plan): none, or `stratum_keys` ({stratum: sorted distinct
+    content keys}), and with split_key='near_duplicate' `groups`
+    (near_duplicate_groups.GroupRepresentatives). A first pass reads every file
+    for them; only 64-bit keys are kept, never paths or image bytes."""
+    config = self._config
+    if self._output_splits.plan(config) is None:
+      return {}
     first_pass = batches | 'DigestFiles' >> beam.ParDo(
         _DigestFilesDoFn(config)).with_outputs(_FINGERPRINT_TAG,
                                                main='keyed')
-    keyed = first_pass.keyed
-    if by_group:
-      single, grouped = ((keyed, first_pass[_FINGERPRINT_TAG])
-                         | 'GroupNearDuplicates' >>
-                         near_duplicate_groups.SplitGroups(
-                             config.near_duplicate_threshold))
-      if not config.stratify:
-        # Hash buckets: a group's members share its first member's content
-        # key; images alone keep their own (OutputSplits.assign).
-        return grouped | 'AssignByGroup' >> beam.MapTuple(
-            lambda _, member: (member[1], splits.bucket_split(
-                member[0].encode())))
-      keyed = (single, grouped) | 'Rejoin' >> beam.Flatten()
-    return (keyed
-            | 'GroupByStratum' >> beam.GroupByKey()
-            | 'AssignStratum' >> beam.FlatMapTuple(
-                lambda _, members: stratify.assign_stratum(
-                    members, splits.names, splits.bucket_limits)))
+    side_inputs = {}
+    if config.stratify:
+      side_inputs['stratum_keys'] = beam.pvalue.AsDict(
+          first_pass.keyed
+          | 'SortKeysPerStratum' >> beam.CombinePerKey(
+              split_plan.SortedKeys()))
+    if config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE:
+      side_inputs['groups'] = beam.pvalue.AsSingleton(
+          first_pass[_FINGERPRINT_TAG]
+          | 'GroupNearDuplicates' >> beam.CombineGlobally(
+              near_duplicate_groups.GroupRepresentatives(
+                  config.near_duplicate_threshold)))
+    return side_inputs
 
 
 class ImageFolderToExamples(beam.PTransform):
@@ -482,15 +497,18 @@ class ImageFolderToExamples(beam.PTransform):
   Returns (from expand) a dict: each output split name maps to its serialized
   Examples; SKIPPED_KEY to JSON lines describing each skipped file;
   COUNTS_KEY to ((split, class_name), count) pairs; DUPLICATES_KEY to JSON
-  lines describing each group of identical files; DIGESTS_KEY to the content
-  digest, path, size, split and class of every ingested image; PREPARED_KEY
-  to ((action, source format), count) pairs of the files transcoded, turned
-  upright or downscaled.
+  lines describing each group of identical files; NEAR_DUPLICATES_KEY (with
+  near_duplicates=True) to JSON lines describing each group of near
+  duplicates; PREPARED_KEY to ((action, source format), count) pairs of the
+  files transcoded, turned upright or downscaled.
 
   Every IngestConfig option works here. With `stratify=True` (the default)
   and hash-bucket output splits, a first branch reads every file once more
   to take its digest (no decode) and deals each class's images out by
-  content (core.stratify); the encoding waits for that assignment. The
+  content (core.stratify, beam.split_plan); the encoding waits for that
+  assignment. Per-image state is kept as 64-bit keys in combiners, and the
+  per-image records that the duplicate report reads back go to files in
+  `staging_dir` (beam.duplicates), so memory stays flat. The
   engine (`beam.engine.run_ingest`) also writes the ingest report and
   enforces `max_bad_fraction`; with this transform, the SKIPPED_KEY and
   COUNTS_KEY outputs are yours to use.
@@ -521,26 +539,7 @@ class ImageFolderToExamples(beam.PTransform):
                             self._config, self._previous_class_names)
     staged = manifest.stage(found, staging_dir)
     return pbegin | EncodeImages(staged.batches, self._config,
-                                 self._output_splits)
-
-
-def duplicate_group(digest: str, copies) -> Iterator[str]:
-  """A JSON line for files with identical bytes; nothing for a unique file.
-
-  Args:
-    digest: The files' sha256, hex.
-    copies: (relative path, size, output split, class name) of each file.
-  """
-  copies = sorted(copies)
-  if len(copies) < 2:
-    return
-  yield json.dumps({
-      'sha256': digest,
-      'size': copies[0][1],
-      'files': [path for path, _, _, _ in copies],
-      'splits': sorted({split for _, _, split, _ in copies}),
-      'class_names': sorted({name for _, _, _, name in copies}),
-  }, ensure_ascii=False)
+                                 self._output_splits, staging_dir)
 
 
 def _default_staging_dir(pipeline: beam.Pipeline) -> str:

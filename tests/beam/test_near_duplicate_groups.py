@@ -1,102 +1,158 @@
-"""The Beam steps of near-duplicate grouping, on hand-made fingerprints."""
+"""The Beam steps of duplicate and near-duplicate grouping, on hand-made
+fingerprints and keys, and the split planned from them."""
 
-import hashlib
 import json
 
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 from apache_beam.testing.util import equal_to
+import numpy as np
 
+from image_example_gen.beam import duplicates
 from image_example_gen.beam import near_duplicate_groups as groups_lib
+from image_example_gen.beam import split_plan
+from image_example_gen.core import stratify
 
 # Fingerprints with exactly 32 bits set, as real ones have.
 _A = 0x00000000FFFFFFFF
 _A_NEAR = _A ^ 0b11 << 31  # Two bits apart: bit 31 off, bit 32 on.
 _A_NEARER = _A ^ 0b1111 << 30  # Four bits from _A, two from _A_NEAR.
-_B = 0xFFFFFFFF00000000  # 64 bits from _A.
+_B = 0xFFFFFFFF00000000  # 64 bits from _A, and above 2^63.
 _C = 0x0F0F0F0F0F0F0F0F
 
 
-def _records(fingerprints):
-  """{path: member id} and the FindGroups input of {path: fingerprint}."""
-  ids = {path: groups_lib.member_id(path) for path in fingerprints}
-  return ids, [groups_lib.fingerprint_record(path, fingerprint)
-               for path, fingerprint in fingerprints.items()]
+def _sha(name: str) -> str:
+  return (name.encode().hex() * 64)[:64]
 
 
-def test_find_groups_joins_close_fingerprints_transitively():
-  ids, records = _records({'1': _A, '2': _A_NEAR, '3': _A_NEARER, '4': _B,
-                           '5': _C, '6': _B})
-  group_a = min(ids['1'], ids['2'], ids['3'])
-  group_b = min(ids['4'], ids['6'])
+def _entries(images):
+  """{path: (sha256, fingerprint)} -> ({path: id}, ImageIndex inputs)."""
+  ids = {path: groups_lib.member_id(path) for path in images}
+  return ids, [duplicates.index_entry(path, sha256, fingerprint)
+               for path, (sha256, fingerprint) in images.items()]
+
+
+def test_image_index_finds_copies_and_transitive_groups():
+  ids, entries = _entries({
+      '1': (_sha('a'), _A), '2': (_sha('b'), _A_NEAR),
+      '3': (_sha('c'), _A_NEARER), '4': (_sha('d'), _B),
+      '5': (_sha('e'), _C), '6': (_sha('d'), _B), '7': (_sha('f'), None)})
   with TestPipeline() as pipeline:
     found = (pipeline
-             | beam.Create(records)
-             | beam.CombineGlobally(groups_lib.FindGroups(threshold=2)))
-    # 1-2 and 2-3 are within 2 bits (1-3 is not): one group by transitivity;
-    # 4 and 6 are identical (and above 2^63, as half of all fingerprints);
-    # 5 is alone.
-    assert_that(found, equal_to([{
-        ids['1']: group_a, ids['2']: group_a, ids['3']: group_a,
-        ids['4']: group_b, ids['6']: group_b}]))
+             | beam.Create(entries)
+             | beam.CombineGlobally(duplicates.ImageIndex(threshold=2)))
+    key_d = groups_lib.signed64(stratify.key_number(_sha('d')))
+    group_a = min(ids['1'], ids['2'], ids['3'])
+    group_b = min(ids['4'], ids['6'])
+    # 1-2 and 2-3 are within 2 bits (1-3 is not): one group by
+    # transitivity; 4 and 6 are identical files; 5 and 7 are alone.
+    assert_that(found, equal_to([(
+        {ids['4']: key_d, ids['6']: key_d},
+        {ids['1']: group_a, ids['2']: group_a, ids['3']: group_a,
+         ids['4']: group_b, ids['6']: group_b})]))
 
 
-def test_find_groups_threshold_zero_keeps_identical_only():
-  ids, records = _records({'1': _A, '2': _A_NEAR, '3': _A})
-  group = min(ids['1'], ids['3'])
+def test_image_index_without_near_duplicates_finds_copies_only():
+  ids, entries = _entries({'1': (_sha('a'), _A), '2': (_sha('a'), None),
+                           '3': (_sha('b'), _A)})
+  key_a = groups_lib.signed64(stratify.key_number(_sha('a')))
   with TestPipeline() as pipeline:
     found = (pipeline
-             | beam.Create(records)
-             | beam.CombineGlobally(groups_lib.FindGroups(threshold=0)))
-    assert_that(found, equal_to([{ids['1']: group, ids['3']: group}]))
+             | beam.Create(entries)
+             | beam.CombineGlobally(duplicates.ImageIndex(threshold=None)))
+    assert_that(found, equal_to([({ids['1']: key_a, ids['2']: key_a},
+                                  None)]))
 
 
-def test_find_groups_of_nothing_is_empty():
+def test_report_copies_reads_back_only_the_copies(tmp_path):
+  images = {
+      'cat/a.jpg': (_sha('a'), _A, 10, 'train', 'cat'),
+      'cat/a_small.jpg': (_sha('b'), _A_NEAR, 5, 'eval', 'cat'),
+      'dog/a_copy.png': (_sha('c'), _A, 30, 'train', 'dog'),
+      'dog/b.jpg': (_sha('d'), _B, 8, 'train', 'dog'),
+      'dog/b_same.jpg': (_sha('d'), _B, 8, 'eval', 'dog'),
+      'dog/alone.jpg': (_sha('e'), _C, 9, 'train', 'dog'),
+  }
+  entries = [duplicates.index_entry(path, sha, fp)
+             for path, (sha, fp, _, _, _) in images.items()]
+  lines = [duplicates.record_line(path, sha, size, split, label)
+           for path, (sha, _, size, split, label) in images.items()]
   with TestPipeline() as pipeline:
-    found = (pipeline
-             | beam.Create([], reshuffle=False).with_output_types(tuple)
-             | beam.CombineGlobally(groups_lib.FindGroups(threshold=10)))
-    assert_that(found, equal_to([{}]))
-
-
-def test_report_groups_names_files_splits_and_labels():
-  _, fingerprints = _records({
-      'cat/a.jpg': _A, 'cat/a_small.jpg': _A_NEAR, 'dog/a_copy.png': _A,
-      'dog/b.jpg': _B, 'dog/b_same.jpg': _B})
-  by_content = [
-      ('d1', [('cat/a.jpg', 10, 'train', 'cat')]),
-      ('d2', [('cat/a_small.jpg', 5, 'eval', 'cat')]),
-      ('d3', [('dog/a_copy.png', 30, 'train', 'dog')]),
-      # Identical files only: the exact duplicates' report, not this one.
-      ('d4', [('dog/b.jpg', 8, 'train', 'dog'),
-              ('dog/b_same.jpg', 8, 'train', 'dog')]),
-  ]
-  with TestPipeline() as pipeline:
-    lines = ((pipeline | 'Fingerprints' >> beam.Create(fingerprints),
-              pipeline | 'ByContent' >> beam.Create(by_content))
-             | groups_lib.ReportGroups(threshold=4))
-    assert_that(lines | beam.Map(json.loads), equal_to([{
+    exact, near = ((pipeline | 'Entries' >> beam.Create(entries),
+                    pipeline | 'Lines' >> beam.Create(lines))
+                   | duplicates.ReportCopies(str(tmp_path / 'records'), 4))
+    assert_that(exact | 'ParseExact' >> beam.Map(json.loads), equal_to([{
+        'sha256': _sha('d'), 'size': 8,
+        'files': ['dog/b.jpg', 'dog/b_same.jpg'],
+        'splits': ['eval', 'train'], 'class_names': ['dog']}]),
+                label='Exact')
+    # The identical pair alone is no near-duplicate group.
+    assert_that(near | 'ParseNear' >> beam.Map(json.loads), equal_to([{
         'files': ['cat/a.jpg', 'cat/a_small.jpg', 'dog/a_copy.png'],
-        'splits': ['eval', 'train'],
-        'class_names': ['cat', 'dog'],
-    }]))
+        'splits': ['eval', 'train'], 'class_names': ['cat', 'dog']}]),
+                label='Near')
 
 
-def test_split_groups_gives_members_one_key_and_the_first_members_stratum():
-  keyed = [('cat', ('b' * 64, 'cat/a.jpg')),
-           ('dog', ('a' * 64, 'dog/a_small.jpg')),
-           ('cat', ('c' * 64, 'cat/alone.jpg'))]
-  _, fingerprints = _records({'cat/a.jpg': _A, 'dog/a_small.jpg': _A_NEAR,
-                              'cat/alone.jpg': _C})
-  with TestPipeline() as pipeline:
-    single, grouped = ((pipeline | 'Keyed' >> beam.Create(keyed),
-                        pipeline | 'Fingerprints' >> beam.Create(fingerprints))
-                       | groups_lib.SplitGroups(threshold=4))
-    assert_that(single, equal_to([('cat', ('c' * 64, 'cat/alone.jpg'))]),
-                label='Single')
-    # The first member has the smallest content key: dog/a_small.jpg.
-    group_key = hashlib.sha256(('a' * 64).encode()).hexdigest()
-    assert_that(grouped, equal_to([('dog', (group_key, 'cat/a.jpg')),
-                                   ('dog', (group_key, 'dog/a_small.jpg'))]),
-                label='Grouped')
+def test_group_representatives_share_one_key_and_absorb_the_rest():
+  keys = {path: groups_lib.signed64(stratify.key_number(_sha(path)))
+          for path in ('cat/a', 'dog/a_small', 'cat/alone')}
+  entries = [(groups_lib.member_id(path), groups_lib.signed64(fp),
+              keys[path], path.split('/')[0])
+             for path, fp in (('cat/a', _A), ('dog/a_small', _A_NEAR),
+                              ('cat/alone', _C))]
+  fn = groups_lib.GroupRepresentatives(threshold=4)
+  accumulators = []
+  for entry in entries:  # One accumulator each, then merged, as Beam does.
+    accumulators.append(fn.add_input(fn.create_accumulator(), entry))
+  representatives, absorbed = fn.extract_output(
+      fn.merge_accumulators(accumulators))
+  ids = {path: groups_lib.member_id(path)
+         for path in ('cat/a', 'dog/a_small', 'cat/alone')}
+  assert set(representatives) == {ids['cat/a'], ids['dog/a_small']}
+  (chosen,) = set(representatives.values())
+  assert chosen in ((keys['cat/a'], 'cat'), (keys['dog/a_small'], 'dog'))
+  other, other_stratum = (('dog/a_small', 'dog') if chosen[1] == 'cat'
+                          else ('cat/a', 'cat'))
+  assert list(absorbed) == [other_stratum]
+  assert absorbed[other_stratum].tolist() == [
+      groups_lib.unsigned64(keys[other])]
+
+
+def test_split_plan_ranks_keys_as_the_stratified_assignment_does():
+  names, limits = ('train', 'eval'), (2, 3)
+  hex_keys = sorted(_sha(str(index)) for index in range(9))
+  plan = split_plan.SplitPlan(names, limits, stratified=True)
+  keys = split_plan.SortedKeys()
+  accumulator = keys.create_accumulator()
+  for key in hex_keys:
+    keys.add_input(accumulator, groups_lib.signed64(
+        stratify.key_number(key)))
+  stratum_keys = {'cat': keys.extract_output(accumulator)}
+  expected = dict(stratify.assign_stratum(
+      [(key, key) for key in hex_keys], names, limits))
+  assert {key: plan.split_of(stratify.key_number(key), 'cat', stratum_keys)
+          for key in hex_keys} == expected
+
+
+def test_split_plan_counts_a_group_as_one_image():
+  names, limits = ('train', 'eval'), (1, 2)
+  keys = np.array([10, 20, 30, 40], dtype=np.uint64)
+  plan = split_plan.SplitPlan(names, limits, stratified=True)
+  # 20 and 30 are one group, represented by 30: three units, 10, 30, 40.
+  groups = ({7: (30, 'cat'), 8: (30, 'cat')},
+            {'cat': np.array([20], dtype=np.uint64)})
+  splits = [plan.split_of(10, 'cat', {'cat': keys}, groups, member=1),
+            plan.split_of(20, 'cat', {'cat': keys}, groups, member=7),
+            plan.split_of(30, 'cat', {'cat': keys}, groups, member=8),
+            plan.split_of(40, 'cat', {'cat': keys}, groups, member=9)]
+  # Ranks 0, 1, 1, 2 of 3 units: positions 0, 0, 0, 1 of 2 buckets.
+  assert splits == ['train', 'train', 'train', 'eval']
+
+
+def test_split_plan_without_stratify_hashes_groups_by_their_key():
+  plan = split_plan.SplitPlan(('train', 'eval'), (2, 3), stratified=False)
+  groups = ({5: (groups_lib.signed64(0xFEDCBA9876543210), 'cat')}, {})
+  assert plan.split_of(1, 'cat', None, groups, member=4) is None
+  assert plan.split_of(1, 'dog', None, groups, member=5) == (
+      stratify.bucket_split(b'fedcba9876543210', ('train', 'eval'), (2, 3)))

@@ -73,8 +73,7 @@ class Executor(statistics_gen_executor.Executor):
               artifact.MULTI_LABEL_PROPERTY) and
                            examples.get_int_custom_property(
                                artifact.MULTI_LABEL_PROPERTY)),
-          near_duplicates=examples.has_custom_property(
-              artifact.NEAR_DUPLICATE_GROUPS_PROPERTY))
+          near_duplicates=_has_fingerprints(examples))
       stats_options.schema = schema
     stats_options.use_sketch_based_topk_uniques = True
     exec_properties = dict(exec_properties)
@@ -121,3 +120,12 @@ def _class_names(examples: types.Artifact) -> List[str]:
         'ImageStatisticsGen a schema (its schema input or '
         'stats_options.schema), or use TFX\'s StatisticsGen.')
   return json.loads(examples.get_string_custom_property(artifact.CLASS_NAMES_PROPERTY))
+
+
+def _has_fingerprints(examples) -> bool:
+  """Whether the Examples carry image/phash: False only for an artifact
+  ImageExampleGen recorded (it sets num_examples) without near-duplicate
+  detection (no num_near_duplicate_groups)."""
+  return (examples.has_custom_property(
+      artifact.NEAR_DUPLICATE_GROUPS_PROPERTY) or
+          not examples.has_custom_property('num_examples'))
