@@ -22,9 +22,8 @@ memory.
 """
 
 import array
-import collections
 import json
-from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -106,8 +105,9 @@ class ImageIndex(beam.CombineFn):
     for group in near_duplicate_groups.group_members(
         fingerprinted, fingerprints, self._threshold):
       members = [int(fingerprinted[index]) for index in group]
+      group_id = min(members)
       for member in members:
-        groups[member] = min(members)
+        groups[member] = group_id
     return duplicates, groups
 
 
