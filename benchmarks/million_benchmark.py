@@ -21,7 +21,8 @@ every 50 ms (benchmarks/measure.py):
            --direct_num_workers=2
   variant  default: default options (stratify on); metadata:
            labels='metadata' with the 1-row-per-image metadata.csv;
-           nostratify: stratify=False
+           nostratify: stratify=False; nonear: near_duplicates=False
+           (commits that have the option)
 
 Measured per run:
   seconds       the whole run (run_ingest, or LocalDagRunner.run); for the
@@ -67,6 +68,8 @@ VARIANTS: Dict[str, List[str]] = {
     'default': [],
     'metadata': ['--labels', 'metadata'],
     'nostratify': ['--stratify', 'off'],
+    # near_duplicates=False (468da89 and later).
+    'nonear': ['--near-duplicates', 'off'],
 }
 
 Result = Dict[str, Any]
@@ -83,7 +86,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument('--modes', nargs='+', choices=list(MODES),
                       default=list(MODES))
   parser.add_argument('--variants', nargs='+', choices=list(VARIANTS),
-                      default=list(VARIANTS))
+                      default=['default', 'metadata', 'nostratify'])
   parser.add_argument('--library', type=int,
                       default=million_dataset.DEFAULT_LIBRARY,
                       help='Distinct crops of the datasets.')

@@ -5,6 +5,7 @@ Two measurements, on a million_dataset folder:
     python -m benchmarks.million_profile steps --data-dir DATA [--files 20000]
     python -m benchmarks.million_profile prof FILE.prof --files 20000
     python -m benchmarks.million_profile memory --data-dir DATA
+    python -m benchmarks.million_profile plan --data-dir DATA [--labels metadata]
 
 `steps` times each step of the ingest of one file directly, on the first
 --files files of the dataset in one process, with the package's own functions
@@ -39,6 +40,11 @@ the Beam pipeline keeps per file on the DirectRunner: the stratify pass's
 (class, (sha256 hex, path)) records its GroupByKey holds, the {path: split}
 dict of its side input, and the exact-duplicate (sha256 hex, (path, size,
 split, class)) records its GroupByKey holds.
+
+`plan` runs the launcher's plan alone (core.plan.plan_files, folder or
+metadata labels) in this process and reports its seconds and the process's RSS
+before, at its peak (ru_maxrss) and after: what the launcher holds for the
+file list before the manifest is written. Run it in a fresh process.
 """
 
 import argparse
@@ -287,12 +293,41 @@ def memory_per_file(data_dir: str) -> Dict[str, float]:
   }
 
 
+def plan_rss(data_dir: str, labels: str) -> Dict[str, float]:
+  """Seconds and RSS (MB) of the launcher's plan; see the module doc."""
+  # pylint: disable=g-import-not-at-top
+  import resource
+  import psutil
+  from image_example_gen.core import discovery
+  from image_example_gen.core import plan
+  from image_example_gen.core.config import IngestConfig
+  # pylint: enable=g-import-not-at-top
+  config = (IngestConfig() if labels == 'folder' else IngestConfig(
+      labels='metadata', metadata_file=million_dataset.metadata_path(data_dir)))
+  before = psutil.Process().memory_info().rss
+  start = time.perf_counter()
+  found = plan.plan_files(million_dataset.images_dir(data_dir),
+                          [discovery.InputSplit('train', '*')], config)
+  seconds = time.perf_counter() - start
+  files = len(found.files)
+  after = psutil.Process().memory_info().rss
+  peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+  return {'files': files, 'labels': labels, 'seconds': seconds,
+          'rss_before_mb': before / (1 << 20), 'rss_peak_mb': peak / (1 << 20),
+          'rss_after_mb': after / (1 << 20),
+          'peak_bytes_per_file': (peak - before) / files}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
   parser = argparse.ArgumentParser(prog='python -m benchmarks.million_profile')
   commands = parser.add_subparsers(dest='command', required=True)
   steps = commands.add_parser('steps')
   steps.add_argument('--data-dir', required=True)
   steps.add_argument('--files', type=int, default=20_000)
+  plan_parser = commands.add_parser('plan')
+  plan_parser.add_argument('--data-dir', required=True)
+  plan_parser.add_argument('--labels', default='folder',
+                           choices=('folder', 'metadata'))
   memory = commands.add_parser('memory')
   memory.add_argument('--data-dir', required=True)
   prof = commands.add_parser('prof')
@@ -308,6 +343,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     print('\n| fixed cost | seconds |\n|---|---|')
     for step, seconds in result['fixed_seconds'].items():
       print(f'| {step} | {seconds:.2f} |')
+  elif args.command == 'plan':
+    result = plan_rss(args.data_dir, args.labels)
+    print(f"plan_files, labels={result['labels']}: {result['files']} files "
+          f"in {result['seconds']:.1f} s; RSS {result['rss_before_mb']:.0f} "
+          f"MB before, {result['rss_peak_mb']:.0f} MB peak, "
+          f"{result['rss_after_mb']:.0f} MB after; "
+          f"{result['peak_bytes_per_file']:.0f} B per file at the peak")
   elif args.command == 'memory':
     result = memory_per_file(args.data_dir)
     print(f"{result['files']} files\n\n| structure | heap bytes per file |"

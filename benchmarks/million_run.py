@@ -15,7 +15,8 @@ Ways:
              metadata in DIR/metadata.db, artifacts in DIR/pipeline_root
 
 Options: --labels metadata ingests with labels='metadata' and the dataset's
-metadata.csv (one row per image); --stratify off sets stratify=False.
+metadata.csv (one row per image); --stratify off sets stratify=False;
+--near-duplicates off sets near_duplicates=False (commits that have it).
 
 OUT.json receives (times are time.time() seconds since the epoch):
   run_start, run_end     around run_ingest / LocalDagRunner.run
@@ -95,6 +96,8 @@ def _split_bytes(root: str) -> int:
 
 def _options(args: argparse.Namespace) -> Dict[str, Any]:
   options: Dict[str, Any] = {'stratify': args.stratify == 'on'}
+  if args.near_duplicates is not None:
+    options['near_duplicates'] = args.near_duplicates == 'on'
   if args.labels == 'metadata':
     options.update(labels='metadata',
                    metadata_file=million_dataset.metadata_path(args.data_dir))
@@ -184,6 +187,9 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument('--labels', default='folder',
                       choices=('folder', 'metadata'))
   parser.add_argument('--stratify', default='on', choices=('on', 'off'))
+  parser.add_argument('--near-duplicates', default=None, choices=('on', 'off'),
+                      help='near_duplicates (default: the option left out, '
+                      'as before the option existed).')
   parser.add_argument('--profile', default=None,
                       help='cProfile stats file (component way only).')
   parser.add_argument('--result', required=True)
