@@ -12,9 +12,9 @@ the path, split and label of the few images that turn out to be copies. So:
    sort) and of near-duplicate groups (near_duplicate_groups.group_members):
    dicts of the copies only.
 3. Once the record files are written, `_ReadCopies` streams them back and
-   keeps the records of those copies, which a GroupByKey of copies only then
-   gathers into one JSON line per group (`duplicate_group`,
-   `near_duplicate_group`).
+   keeps the records of those copies, which `SummarizeGroup` (CombinePerKey)
+   sums up per group, naming at most GROUP_FILES_LISTED files, into one JSON
+   line per group (`duplicate_group`, `near_duplicate_group`).
 
 Measured against the GroupByKey of one record per image it replaces
 (docs/scale.md): the DirectRunner held that GroupByKey's whole input in
@@ -22,6 +22,8 @@ memory.
 """
 
 import array
+import bisect
+import heapq
 import json
 from typing import Iterable, Iterator, Optional, Tuple
 
@@ -32,10 +34,14 @@ import numpy as np
 from image_example_gen.beam import near_duplicate_groups
 from image_example_gen.core import stratify
 
-__all__ = ['ImageIndex', 'ReportCopies', 'duplicate_group', 'index_entry',
+__all__ = ['GROUP_FILES_LISTED', 'ImageIndex', 'ReportCopies',
+           'SummarizeGroup', 'duplicate_group', 'index_entry',
            'near_duplicate_group', 'record_line']
 
 _NO_FINGERPRINT = None
+# Files of a group that its report line names (all are counted): bounded, so
+# that a group of a million blank images stays a small record.
+GROUP_FILES_LISTED = 1000
 
 
 def index_entry(relative_path: str, sha256: str,
@@ -113,8 +119,8 @@ class ImageIndex(beam.CombineFn):
 
 class _ReadCopies(beam.DoFn):
   """Streams a file of record lines; emits the records of copies, keyed by
-  their group: (sha256, (path, size, split, class)) to DUPLICATE and
-  (group id, (path, sha256, split, class)) to NEAR_DUPLICATE."""
+  their group: (sha256, record) to DUPLICATE and (group id, record) to
+  NEAR_DUPLICATE, a record being (path, sha256, split, class, size)."""
 
   DUPLICATE = 'duplicate'
   NEAR_DUPLICATE = 'near_duplicate'
@@ -127,20 +133,74 @@ class _ReadCopies(beam.DoFn):
       for line in file:
         path, sha256, size, split, class_name = json.loads(line)
         member = near_duplicate_groups.member_id(path)
+        record = (path, sha256, split, _hashable(class_name), size)
         if member in duplicates:
-          yield beam.pvalue.TaggedOutput(
-              self.DUPLICATE,
-              (sha256, (path, size, split, _hashable(class_name))))
+          yield beam.pvalue.TaggedOutput(self.DUPLICATE, (sha256, record))
         group = groups.get(member) if groups else None
         if group is not None:
-          yield beam.pvalue.TaggedOutput(
-              self.NEAR_DUPLICATE,
-              (group, (path, sha256, split, _hashable(class_name))))
+          yield beam.pvalue.TaggedOutput(self.NEAR_DUPLICATE, (group, record))
 
 
 def _hashable(class_name):
   """A multi-label class key comes back from JSON as a list."""
   return tuple(class_name) if isinstance(class_name, list) else class_name
+
+
+class SummarizeGroup(beam.CombineFn):
+  """The records of one group's files -> what the report says of it: the
+  number of files, the first `max_files` paths in sorted order, the splits,
+  the class names, up to two distinct contents and the size of the first.
+  Bounded whatever the group's size: a group of a million blank images
+  costs what a group of `max_files` does."""
+
+  def __init__(self, max_files: int = GROUP_FILES_LISTED):
+    super().__init__()
+    self._max_files = max_files
+
+  def create_accumulator(self):
+    return [0, [], set(), set(), set()]
+
+  def add_input(self, accumulator, record):
+    path, sha256, split, class_name, size = record
+    accumulator[0] += 1
+    files = accumulator[1]
+    if len(files) < self._max_files:
+      bisect.insort(files, (path, size))
+    elif (path, size) < files[-1]:
+      files.pop()
+      bisect.insort(files, (path, size))
+    accumulator[2].add(split)
+    accumulator[3].add(class_name)
+    if len(accumulator[4]) < 2:
+      accumulator[4].add(sha256)
+    return accumulator
+
+  def merge_accumulators(self, accumulators):
+    merged = self.create_accumulator()
+    for count, files, splits, class_names, digests in accumulators:
+      merged[0] += count
+      merged[1] = heapq.nsmallest(self._max_files, merged[1] + files)
+      merged[2] |= splits
+      merged[3] |= class_names
+      merged[4] = set(sorted(merged[4] | digests)[:2])
+    return merged
+
+  def extract_output(self, accumulator):
+    count, files, splits, class_names, digests = accumulator
+    return {
+        'count': count,
+        'files': [path for path, _ in files],
+        'size': files[0][1] if files else 0,
+        'splits': sorted(splits),
+        'class_names': sorted(class_names, key=_sort_key),
+        'distinct_contents': len(digests),
+    }
+
+
+def _sort_key(class_name):
+  return ('' if class_name is None else
+          class_name if isinstance(class_name, str) else
+          '\x00'.join(class_name))
 
 
 class ReportCopies(beam.PTransform):
@@ -167,48 +227,44 @@ class ReportCopies(beam.PTransform):
         _ReadCopies(), beam.pvalue.AsSingleton(index)).with_outputs(
             _ReadCopies.DUPLICATE, _ReadCopies.NEAR_DUPLICATE)
     duplicates = (copies[_ReadCopies.DUPLICATE]
-                  | 'GroupDuplicates' >> beam.GroupByKey()
+                  | 'SummarizeDuplicates' >> beam.CombinePerKey(
+                      SummarizeGroup())
                   | 'DescribeDuplicates' >> beam.FlatMapTuple(duplicate_group))
     if self._threshold is None:
       return duplicates, None
     near = (copies[_ReadCopies.NEAR_DUPLICATE]
-            | 'GroupNearDuplicates' >> beam.GroupByKey()
+            | 'SummarizeNearDuplicates' >> beam.CombinePerKey(
+                SummarizeGroup())
             | 'DescribeNearDuplicates' >> beam.FlatMapTuple(
                 near_duplicate_group))
     return duplicates, near
 
 
-def duplicate_group(digest: str, copies) -> Iterator[str]:
-  """A JSON line for files with identical bytes; nothing for a unique file.
-
-  Args:
-    digest: The files' sha256, hex.
-    copies: (relative path, size, output split, class name) of each file.
-  """
-  copies = sorted(copies)
-  if len(copies) < 2:
+def duplicate_group(digest: str, summary) -> Iterator[str]:
+  """A JSON line for files with identical bytes (SummarizeGroup's summary):
+  sha256, size, count, files (the first GROUP_FILES_LISTED), splits,
+  class_names; nothing for a unique file."""
+  if summary['count'] < 2:
     return
   yield json.dumps({
       'sha256': digest,
-      'size': copies[0][1],
-      'files': [path for path, _, _, _ in copies],
-      'splits': sorted({split for _, _, split, _ in copies}),
-      'class_names': sorted({name for _, _, _, name in copies}),
+      'size': summary['size'],
+      'count': summary['count'],
+      'files': summary['files'],
+      'splits': summary['splits'],
+      'class_names': summary['class_names'],
   }, ensure_ascii=False)
 
 
-def near_duplicate_group(_, members: Iterable[tuple]) -> Iterator[str]:
-  """A JSON line for a group of near duplicates; nothing for a group of
-  identical files only (the exact duplicates list them).
-
-  Args:
-    members: (relative path, sha256 hex, output split, class name) of each.
-  """
-  members = sorted(members)
-  if len({digest for _, digest, _, _ in members}) < 2:
+def near_duplicate_group(_, summary) -> Iterator[str]:
+  """A JSON line for a group of near duplicates (SummarizeGroup's summary):
+  count, files (the first GROUP_FILES_LISTED), splits, class_names; nothing
+  for a group of identical files only (the exact duplicates list them)."""
+  if summary['distinct_contents'] < 2:
     return
   yield json.dumps({
-      'files': [path for path, _, _, _ in members],
-      'splits': sorted({split for _, _, split, _ in members}),
-      'class_names': sorted({name or '' for _, _, _, name in members}),
+      'count': summary['count'],
+      'files': summary['files'],
+      'splits': summary['splits'],
+      'class_names': [name or '' for name in summary['class_names']],
   }, ensure_ascii=False)

@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from image_example_gen.core import reasons
 
 __all__ = ['NEAR_DUPLICATES_FILE_NAME', 'REPORT_FILE_NAME', 'SKIPPED_FILE_NAME',
-           'IngestReport', 'build_report']
+           'IngestReport', 'build_report', 'group_size']
 
 REPORT_FILE_NAME = 'ingest_report.json'
 SKIPPED_FILE_NAME = 'skipped.jsonl'
@@ -55,14 +55,16 @@ class IngestReport:
     skipped: One dict per skipped file: relative_path (to input_base), split
       (the input split), reason (one of `reasons`) and detail; sorted by path.
     duplicates: One dict per group of ingested files with identical bytes:
-      sha256, size, files (relative paths), splits (output splits) and
-      class_names (more than one: a labelling error); sorted by first file.
+      sha256, size, count (files), files (relative paths, the first 1,000),
+      splits (output splits) and class_names (more than one: a labelling
+      error); sorted by first file.
     multi_label: Whether images have several labels each.
     prepared: {action: {source format: count}}: the images transcoded,
       turned upright and downscaled (core.publish), per source format.
     near_duplicates: One dict per group of near-duplicate images (with at
-      least two distinct contents): files (relative paths), splits (output
-      splits) and class_names; largest group first.
+      least two distinct contents): count (images), files (relative paths,
+      the first 1,000), splits (output splits) and class_names; largest
+      group first.
     near_duplicate_threshold: The threshold the groups were found with, in
       bits; None when near-duplicate detection was off.
   """
@@ -93,7 +95,7 @@ class IngestReport:
   @property
   def redundant_copies(self) -> int:
     """Ingested files that repeat another's bytes (all copies but one)."""
-    return sum(len(group['files']) - 1 for group in self.duplicates)
+    return sum(group_size(group) - 1 for group in self.duplicates)
 
   @property
   def conflicting_duplicates(self) -> Tuple[Dict[str, Any], ...]:
@@ -104,7 +106,7 @@ class IngestReport:
   @property
   def near_duplicate_images(self) -> int:
     """Images in a near-duplicate group."""
-    return sum(len(group['files']) for group in self.near_duplicates)
+    return sum(group_size(group) for group in self.near_duplicates)
 
   @property
   def near_duplicates_spanning_labels(self) -> Tuple[Dict[str, Any], ...]:
@@ -127,12 +129,12 @@ class IngestReport:
     limit = max(OVERSIZED_GROUP_MIN_IMAGES,
                 OVERSIZED_GROUP_FRACTION * self.total_examples)
     return tuple(group for group in self.near_duplicates
-                 if len(group['files']) > limit)
+                 if group_size(group) > limit)
 
   @property
   def near_duplicate_group_sizes(self) -> Dict[int, int]:
     """{group size: number of groups}."""
-    sizes = collections.Counter(len(group['files'])
+    sizes = collections.Counter(group_size(group)
                                 for group in self.near_duplicates)
     return dict(sorted(sizes.items()))
 
@@ -183,7 +185,7 @@ class IngestReport:
             self.near_duplicates_spanning_labels),
         'near_duplicate_groups_straddling_splits': len(straddling),
         'images_in_straddling_near_duplicate_groups': sum(
-            len(group['files']) for group in straddling),
+            group_size(group) for group in straddling),
         'oversized_near_duplicate_groups': len(
             self.oversized_near_duplicate_groups),
         'near_duplicates_file': NEAR_DUPLICATES_FILE_NAME,
@@ -318,9 +320,9 @@ class IngestReport:
     lines = [f'Near-duplicates ({within}): {len(self.near_duplicates)} '
              f'groups, {self.near_duplicate_images} images (groups: {sizes})']
     for group in self.oversized_near_duplicate_groups:
-      share = len(group['files']) / max(self.total_examples, 1)
+      share = group_size(group) / max(self.total_examples, 1)
       lines.append(
-          f'  WARNING: one group holds {len(group["files"])} images '
+          f'  WARNING: one group holds {group_size(group)} images '
           f'({share:.0%} of all): a chain of similar images (sky, blank '
           'pages, overlapping crops) rather than copies of one photo; '
           'split_key=\'near_duplicate\' puts it in a single split. Lower '
@@ -330,7 +332,7 @@ class IngestReport:
       lines.append(f'  {_groups(len(spanning), "span")} different labels '
                    '(likely labelling errors)')
     if straddling:
-      images = sum(len(group['files']) for group in straddling)
+      images = sum(group_size(group) for group in straddling)
       lines.append(
           f'  {_groups(len(straddling), "straddle", f" ({images} images)")} '
           'splits: eval holds near copies of train images; '
@@ -343,15 +345,22 @@ class IngestReport:
         notes.append(f'labelled {" / ".join(group["class_names"])}')
       if len(group['splits']) > 1:
         notes.append(f'in {" / ".join(group["splits"])}')
-      files = group['files']
+      files, count = group['files'], group_size(group)
       shown = ', '.join(files[:_SUMMARY_GROUP_FILES]) + (
-          f' and {len(files) - _SUMMARY_GROUP_FILES} more'
-          if len(files) > _SUMMARY_GROUP_FILES else '')
+          f' and {count - _SUMMARY_GROUP_FILES} more'
+          if count > _SUMMARY_GROUP_FILES else '')
       lines.append(f'  {shown} ({"; ".join(notes)})')
     if len(flagged) > _SUMMARY_MAX_FILES:
       lines.append(f'  ... and {len(flagged) - _SUMMARY_MAX_FILES} more '
                    f'groups, listed in {NEAR_DUPLICATES_FILE_NAME}')
     return lines
+
+
+def group_size(group: Dict[str, Any]) -> int:
+  """The number of files of a duplicate or near-duplicate group: its
+  `count` (its `files` list names at most the first 1,000), or for a report
+  written before counts the length of its list."""
+  return group.get('count', len(group['files']))
 
 
 def _groups(count: int, verb: str, detail: str = '') -> str:
@@ -397,7 +406,7 @@ def build_report(input_base: str, class_names: Sequence[str],
                       key=lambda group: group['files'])
   near_duplicates = sorted(
       (json.loads(line) for line in near_duplicate_lines or ()),
-      key=lambda group: (-len(group['files']), group['files']))
+      key=lambda group: (-group_size(group), group['files']))
   return IngestReport(
       posixpath.normpath(input_base) if '://' not in input_base else input_base,
       tuple(class_names), examples, tuple(skipped), tuple(duplicates),

@@ -36,6 +36,7 @@ from typing import Any, List, Mapping, Sequence, Set, Tuple
 from PIL import Image
 from PIL import ImageDraw
 
+from image_example_gen.core import ingest_report
 from image_example_gen.inspection import contact_sheet as sheet_lib
 from image_example_gen.inspection import statistics as statistics_lib
 
@@ -128,7 +129,7 @@ def group_lines(groups: Sequence[Group],
   with its column, from 1 at the left) with its split and label."""
   lines = []
   for row, group in enumerate(groups, 1):
-    notes = [f'{len(group["files"])} images']
+    notes = [f'{ingest_report.group_size(group)} images']
     if spans_labels(group):
       notes.append('spans labels ' + ' / '.join(
           _label(name) for name in group['class_names']))
@@ -140,7 +141,7 @@ def group_lines(groups: Sequence[Group],
       where = (f'{member.split}, {_label(member.class_name)}' if member
                else _MISSING)
       lines.append(f'  {column:>2}  {filename}  ({where})')
-    more = len(group['files']) - len(shown_files(group))
+    more = ingest_report.group_size(group) - len(shown_files(group))
     if more > 0:
       lines.append(f'      and {more} more, listed in the report')
   return lines
@@ -155,12 +156,12 @@ def _draw_label(draw, heading, font, top: int, row: int,
   left = sheet_lib.PADDING + _FLAG_WIDTH
   width = sheet_lib.LABEL_WIDTH - left - sheet_lib.PADDING
   lines = [(f'Group {row + 1}', sheet_lib.TEXT, heading),
-           (f'{len(group["files"])} images', sheet_lib.MUTED, font)]
+           (f'{ingest_report.group_size(group)} images', sheet_lib.MUTED, font)]
   if spans_labels(group):
     lines.append(('spans labels', sheet_lib.ERROR, font))
   if straddles_splits(group):
     lines.append(('straddles splits', sheet_lib.ERROR, font))
-  more = len(group['files']) - len(shown_files(group))
+  more = ingest_report.group_size(group) - len(shown_files(group))
   if more > 0:
     lines.append((f'+{more} more', sheet_lib.TEXT, font))
   y = top + sheet_lib.PADDING

@@ -83,15 +83,34 @@ def test_report_copies_reads_back_only_the_copies(tmp_path):
                     pipeline | 'Lines' >> beam.Create(lines))
                    | duplicates.ReportCopies(str(tmp_path / 'records'), 4))
     assert_that(exact | 'ParseExact' >> beam.Map(json.loads), equal_to([{
-        'sha256': _sha('d'), 'size': 8,
+        'sha256': _sha('d'), 'size': 8, 'count': 2,
         'files': ['dog/b.jpg', 'dog/b_same.jpg'],
         'splits': ['eval', 'train'], 'class_names': ['dog']}]),
                 label='Exact')
     # The identical pair alone is no near-duplicate group.
     assert_that(near | 'ParseNear' >> beam.Map(json.loads), equal_to([{
-        'files': ['cat/a.jpg', 'cat/a_small.jpg', 'dog/a_copy.png'],
+        'count': 3, 'files': ['cat/a.jpg', 'cat/a_small.jpg', 'dog/a_copy.png'],
         'splits': ['eval', 'train'], 'class_names': ['cat', 'dog']}]),
                 label='Near')
+
+
+def test_a_group_summary_counts_every_file_and_names_the_first_ones():
+  summarize = duplicates.SummarizeGroup(max_files=3)
+  records = [(f'img_{index:02d}.jpg', f'sha_{index % 4}', ('train', 'eval')[
+      index % 2], 'cat' if index < 10 else 'dog', 100 + index)
+             for index in reversed(range(20))]
+  # Four accumulators, merged, as Beam's lifted combine makes them.
+  parts = []
+  for start in range(0, 20, 5):
+    accumulator = summarize.create_accumulator()
+    for record in records[start:start + 5]:
+      accumulator = summarize.add_input(accumulator, record)
+    parts.append(accumulator)
+  summary = summarize.extract_output(summarize.merge_accumulators(parts))
+  assert summary == {
+      'count': 20, 'files': ['img_00.jpg', 'img_01.jpg', 'img_02.jpg'],
+      'size': 100, 'splits': ['eval', 'train'],
+      'class_names': ['cat', 'dog'], 'distinct_contents': 2}
 
 
 def test_group_representatives_share_one_key_and_absorb_the_rest():

@@ -99,3 +99,17 @@ def test_json_keeps_the_largest_groups_and_the_file_keeps_all(tmp_path):
   read_back = artifact.read_report(str(tmp_path))
   assert read_back.near_duplicates == report.near_duplicates
   assert read_back.near_duplicate_threshold == 10
+
+
+def test_a_group_listing_its_first_files_counts_them_all():
+  listed = [f'blank_{index:04d}.png' for index in range(1000)]
+  group = json.dumps({'count': 5000, 'files': listed, 'splits': ['train'],
+                      'class_names': ['cat']})
+  report = _report([group, _group(['a.jpg', 'b.jpg'])],
+                   {'train': 9000, 'eval': 1000})
+  assert report.near_duplicate_images == 5002
+  assert report.near_duplicate_group_sizes == {2: 1, 5000: 1}
+  assert [ingest_report.group_size(group)
+          for group in report.oversized_near_duplicate_groups] == [5000]
+  assert report.near_duplicate_lines()[1].startswith(
+      '  WARNING: one group holds 5000 images (50% of all)')
