@@ -33,6 +33,18 @@ def _entries(images):
                for path, (sha256, fingerprint) in images.items()]
 
 
+def _as_sets(index):
+  """A CopyIndex as (duplicates {id: key}, groups as a set of frozensets of
+  ids, or None): group labels are arbitrary, the partition is not."""
+  duplicates, groups = index
+  if groups is None:
+    return duplicates.as_dict(), None
+  members = {}
+  for member, label in groups.as_dict().items():
+    members.setdefault(label, set()).add(member)
+  return duplicates.as_dict(), {frozenset(group) for group in members.values()}
+
+
 def test_image_index_finds_copies_and_transitive_groups():
   ids, entries = _entries({
       '1': (_sha('a'), _A), '2': (_sha('b'), _A_NEAR),
@@ -41,16 +53,15 @@ def test_image_index_finds_copies_and_transitive_groups():
   with TestPipeline() as pipeline:
     found = (pipeline
              | beam.Create(entries)
-             | beam.CombineGlobally(duplicates.ImageIndex(threshold=2)))
+             | beam.CombineGlobally(duplicates.ImageIndex(threshold=2))
+             | beam.Map(_as_sets))
     key_d = groups_lib.signed64(stratify.key_number(_sha('d')))
-    group_a = min(ids['1'], ids['2'], ids['3'])
-    group_b = min(ids['4'], ids['6'])
     # 1-2 and 2-3 are within 2 bits (1-3 is not): one group by
     # transitivity; 4 and 6 are identical files; 5 and 7 are alone.
     assert_that(found, equal_to([(
         {ids['4']: key_d, ids['6']: key_d},
-        {ids['1']: group_a, ids['2']: group_a, ids['3']: group_a,
-         ids['4']: group_b, ids['6']: group_b})]))
+        {frozenset((ids['1'], ids['2'], ids['3'])),
+         frozenset((ids['4'], ids['6']))})]))
 
 
 def test_image_index_without_near_duplicates_finds_copies_only():
@@ -60,7 +71,8 @@ def test_image_index_without_near_duplicates_finds_copies_only():
   with TestPipeline() as pipeline:
     found = (pipeline
              | beam.Create(entries)
-             | beam.CombineGlobally(duplicates.ImageIndex(threshold=None)))
+             | beam.CombineGlobally(duplicates.ImageIndex(threshold=None))
+             | beam.Map(_as_sets))
     assert_that(found, equal_to([({ids['1']: key_a, ids['2']: key_a},
                                   None)]))
 
