@@ -10,6 +10,13 @@ and logs files done of the total, MB/s, images/s, files skipped so far and
 the time left; a callback (the `ingest` command's progress bar) gets each
 snapshot too. The same works with the DirectRunner in-process and with worker
 processes, because it needs nothing from the runner.
+
+An ingest with a split planned before encoding (stratify, the default) reads
+every file twice: its first pass reports as phase FIRST_PASS, and until the
+encoding starts the line says so, with that pass's own rate and time left;
+the encoding's rate and time left then count from its own start (the
+workers' files carry when their phase started), so the first pass does not
+skew them.
 """
 
 import dataclasses
@@ -25,8 +32,8 @@ import uuid
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-__all__ = ['PROGRESS_FOLDER', 'ProgressMonitor', 'ProgressReporter',
-           'Snapshot', 'progress_dir']
+__all__ = ['ENCODING', 'FIRST_PASS', 'PROGRESS_FOLDER', 'ProgressMonitor',
+           'ProgressReporter', 'Snapshot', 'progress_dir']
 
 PROGRESS_FOLDER = 'progress'
 # How often a worker rewrites its file, and the launcher logs a line.
@@ -34,6 +41,9 @@ REPORT_INTERVAL_S = 2.0
 LOG_INTERVAL_S = 5.0
 _POLL_INTERVAL_S = 1.0
 _MB = 1 << 20
+# The phases a worker reports: the split's first pass, then the encoding.
+FIRST_PASS = 'first_pass'
+ENCODING = 'encoding'
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,14 +54,17 @@ def progress_dir(manifest_path: str) -> str:
 
 
 class ProgressReporter:
-  """A worker's running totals, written to its own file now and then."""
+  """A worker's running totals in one phase (FIRST_PASS or ENCODING),
+  written to its own file now and then."""
 
-  def __init__(self):
+  def __init__(self, phase: str = ENCODING):
     self._path = None
     # `worker` names the process (host:pid): the engine tests check that the
-    # work was spread over several workers.
+    # work was spread over several workers. `started`: wall-clock seconds at
+    # which this worker's phase began.
     self._totals = {'files': 0, 'bytes': 0, 'skipped': 0,
-                    'worker': f'{socket.gethostname()}:{os.getpid()}'}
+                    'worker': f'{socket.gethostname()}:{os.getpid()}',
+                    'phase': phase, 'started': time.time()}
     self._written_at = 0.0
 
   def add(self, manifest_path: str, *, files: int, size: int,
@@ -85,6 +98,7 @@ class Snapshot:
   total_bytes: int
   skipped: int
   elapsed_s: float
+  phase: str = ENCODING
 
   @property
   def images_per_s(self) -> float:
@@ -104,11 +118,17 @@ class Snapshot:
   def line(self) -> str:
     share = self.files / self.total_files if self.total_files else 1.0
     left = self.seconds_left
+    left_text = (f'about {left:.0f} s left' if left is not None else
+                 'time left unknown')
+    if self.phase == FIRST_PASS:
+      return (f'Split first pass (reading every file to balance the splits): '
+              f'{self.files:,} of {self.total_files:,} files ({share:.0%}), '
+              f'{self.mb_per_s:.1f} MB/s, {left_text} in this pass, then the '
+              'encoding')
     return (f'Ingest progress: {self.files:,} of {self.total_files:,} files '
             f'({share:.0%}), {self.mb_per_s:.1f} MB/s, '
             f'{self.images_per_s:.0f} images/s, {self.skipped:,} skipped, '
-            + (f'about {left:.0f} s left' if left is not None else
-               'time left unknown'))
+            + left_text)
 
 
 class ProgressMonitor:
@@ -164,10 +184,19 @@ class ProgressMonitor:
           self._per_worker[metadata.path] = json.loads(file.read())
       except (OSError, ValueError):
         continue
-    total = lambda key: sum(worker[key] for worker in self._per_worker.values())
+    phases = {}
+    for worker in self._per_worker.values():
+      phases.setdefault(worker.get('phase', ENCODING), []).append(worker)
+    phase = ENCODING if ENCODING in phases or not phases else FIRST_PASS
+    workers = phases.get(phase, [])
+    total = lambda key: sum(worker[key] for worker in workers)
+    elapsed = time.monotonic() - self._started
+    starts = [worker['started'] for worker in workers if 'started' in worker]
+    if starts and (phase == FIRST_PASS or FIRST_PASS in phases):
+      # The phase's own time, when there are two.
+      elapsed = max(time.time() - min(starts), 1e-3)
     return Snapshot(total('files'), self._total_files, total('bytes'),
-                    self._total_bytes, total('skipped'),
-                    time.monotonic() - self._started)
+                    self._total_bytes, total('skipped'), elapsed, phase)
 
   def _run(self) -> None:
     logged_at = time.monotonic()

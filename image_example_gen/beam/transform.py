@@ -196,9 +196,18 @@ class _DigestFilesDoFn(beam.DoFn):
     super().__init__()
     self._config = config
 
+  def setup(self):
+    self._progress = progress.ProgressReporter(progress.FIRST_PASS)
+
+  def finish_bundle(self):
+    self._progress.flush()
+
   def process(self, batch: manifest.ManifestRange):
     by_group = self._config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
+    files = size = 0
     for source in manifest.read_range(batch):
+      files += 1
+      size += max(source.size, 0)
       if source.skip_reason or source.size > self._config.max_file_bytes:
         continue
       try:
@@ -219,6 +228,7 @@ class _DigestFilesDoFn(beam.DoFn):
              near_duplicate_groups.signed64(fingerprint), key,
              source.class_key))
       yield source.class_key, key
+    self._progress.add(batch.path, files=files, size=size, skipped=0)
 
 
 def _content_key(source: discovery_lib.SourceFile, data: bytes,

@@ -65,8 +65,14 @@ class ProgressBar:
 
 
 def postfix(snapshot: 'progress.Snapshot') -> str:
-  """'12.3 MB/s, 450 images/s, 2 skipped, 7 s left'."""
+  """'12.3 MB/s, 450 images/s, 2 skipped, 7 s left'; during the split's
+  first pass, 'first pass: 12.3 MB/s, 7 s left in this pass'."""
   left = snapshot.seconds_left
+  if snapshot.phase == 'first_pass':  # progress.FIRST_PASS (not imported:
+    # the command starts without Beam).
+    return (f'first pass: {snapshot.mb_per_s:.1f} MB/s, ' +
+            (f'{left:.0f} s left in this pass' if left is not None else
+             'time left unknown'))
   return (f'{snapshot.mb_per_s:.1f} MB/s, {snapshot.images_per_s:.0f} '
           f'images/s, {snapshot.skipped:,} skipped, ' +
           (f'{left:.0f} s left' if left is not None else 'time left unknown'))

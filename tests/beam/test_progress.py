@@ -46,6 +46,48 @@ def test_snapshot_rates_and_time_left():
       '20 skipped, about 30 s left')
 
 
+def test_first_pass_is_shown_until_the_encoding_starts(tmp_path):
+  manifest = str(tmp_path / 'files.jsonl')
+  first_pass = progress.ProgressReporter(progress.FIRST_PASS)
+  first_pass.add(manifest, files=30, size=3 << 20, skipped=0)
+  first_pass.flush()
+  monitor = progress.ProgressMonitor(progress.progress_dir(manifest), 40,
+                                     4 << 20)
+
+  snapshot = monitor.snapshot()
+  assert (snapshot.phase, snapshot.files) == (progress.FIRST_PASS, 30)
+  assert snapshot.line().startswith(
+      'Split first pass (reading every file to balance the splits): 30 of 40 '
+      'files (75%)')
+  assert 'in this pass, then the encoding' in snapshot.line()
+
+  encoding = progress.ProgressReporter()
+  encoding.add(manifest, files=4, size=1 << 20, skipped=1)
+  encoding.flush()
+  snapshot = monitor.snapshot()
+  # The encoding's own counts, and its time since it started, not since the
+  # first pass did.
+  assert (snapshot.phase, snapshot.files, snapshot.skipped) == (
+      progress.ENCODING, 4, 1)
+  assert snapshot.line().startswith('Ingest progress: 4 of 40 files (10%)')
+  assert snapshot.elapsed_s < 5
+
+
+def test_first_pass_time_counts_from_its_workers_start(tmp_path,
+                                                       monkeypatch):
+  manifest = str(tmp_path / 'files.jsonl')
+  clock = [1000.0]
+  monkeypatch.setattr(progress.time, 'time', lambda: clock[0])
+  reporter = progress.ProgressReporter(progress.FIRST_PASS)
+  clock[0] += 20.0  # 20 s to read a quarter of the bytes.
+  reporter.add(manifest, files=10, size=1 << 20, skipped=0)
+  reporter.flush()
+  snapshot = progress.ProgressMonitor(progress.progress_dir(manifest), 40,
+                                      4 << 20).snapshot()
+  assert snapshot.elapsed_s == pytest.approx(20.0)
+  assert snapshot.seconds_left == pytest.approx(60.0)
+
+
 @pytest.mark.parametrize('beam_args', [
     None,
     ['--direct_running_mode=multi_processing', '--direct_num_workers=2'],
