@@ -20,7 +20,7 @@ member takes its rank, hence one split.
 
 import array
 import dataclasses
-from typing import Dict, Hashable, Optional, Sequence, Tuple
+from typing import Dict, Hashable, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np

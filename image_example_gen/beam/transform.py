@@ -23,7 +23,7 @@ import json
 import os
 import posixpath
 import tempfile
-from typing import Iterator, Optional, Sequence
+from typing import Optional, Sequence
 import uuid
 
 import apache_beam as beam
