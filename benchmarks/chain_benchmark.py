@@ -186,9 +186,7 @@ def _measure(data: Dict[str, Any], mode: str, compression: str,
 def main(argv: Optional[Sequence[str]] = None) -> None:
   args = _parse_args(argv)
   code_dir = os.path.abspath(args.code_dir)
-  code_version = (measure.code_version(_REPO_ROOT,
-                                       ['image_example_gen', 'pipelines'])
-                  if code_dir == _REPO_ROOT else f'the copy in {code_dir}')
+  code_version = measure.code_version_of(_REPO_ROOT, code_dir)
   datasets = [_prepare_dataset(num_images) for num_images in args.images]
   results = []
   for data in datasets:

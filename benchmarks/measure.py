@@ -4,6 +4,7 @@ import dataclasses
 import glob
 import json
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -15,7 +16,9 @@ import psutil
 from image_example_gen.core import artifact
 
 __all__ = [
-    'RssSample', 'SampledRun', 'code_version', 'count_records', 'gzip_seconds',
+    'RssSample', 'SampledRun', 'code_version', 'code_version_of',
+    'count_records', 'gzip_seconds', 'tree_cpu_seconds',
+    'wait_for_descendants',
     'peak_between', 'read_all', 'run_sampled', 'split_files'
 ]
 
@@ -100,6 +103,40 @@ def peak_between(samples: Sequence[RssSample], start: float,
   seconds), or None if none was taken then."""
   inside = [sample for sample in samples if start <= sample.time <= end]
   return max(inside, key=lambda sample: sample.tree_rss_bytes, default=None)
+
+
+def tree_cpu_seconds(include_live: bool = False) -> float:
+  """User+system CPU of this process and of its descendants reaped so far;
+  with include_live, of its live descendants too."""
+  total = 0.0
+  for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+    usage = resource.getrusage(who)
+    total += usage.ru_utime + usage.ru_stime
+  if include_live:
+    for child in psutil.Process().children(recursive=True):
+      try:
+        times = child.cpu_times()
+      except psutil.Error:
+        continue
+      total += (times.user + times.system + times.children_user +
+                times.children_system)
+  return total
+
+
+def wait_for_descendants(timeout_s: float = 60.0) -> None:
+  """Waits until the Beam worker processes have exited and been reaped, so
+  that tree_cpu_seconds counts them."""
+  deadline = time.monotonic() + timeout_s
+  while psutil.Process().children() and time.monotonic() < deadline:
+    time.sleep(0.05)
+
+
+def code_version_of(repo_root: str, code_dir: str) -> str:
+  """code_version of the package and pipelines when the children run from
+  repo_root itself; else names the copy they run from (--code-dir)."""
+  if os.path.abspath(code_dir) == repo_root:
+    return code_version(repo_root, ['image_example_gen', 'pipelines'])
+  return f'the copy in {os.path.abspath(code_dir)}'
 
 
 def code_version(repo_root: str, folders: Sequence[str]) -> str:

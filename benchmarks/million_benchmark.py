@@ -196,9 +196,7 @@ def format_table(results: Sequence[Result]) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> None:
   args = _parse_args(argv)
   code_dir = os.path.abspath(args.code_dir)
-  code_version = (measure.code_version(_REPO_ROOT,
-                                       ['image_example_gen', 'pipelines'])
-                  if code_dir == _REPO_ROOT else f'the copy in {code_dir}')
+  code_version = measure.code_version_of(_REPO_ROOT, code_dir)
   datasets, results = [], []
   for files in args.sizes:
     data_dir = million_dataset.default_data_dir(files)

@@ -45,7 +45,7 @@ import logging
 import os
 import resource
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import psutil
 
@@ -170,14 +170,6 @@ def _run_chain(args, work_dir: str) -> Dict[str, Any]:
           'output_tree_bytes': _tree_bytes(pipeline_root)}
 
 
-def _cpu_seconds() -> float:
-  total = 0.0
-  for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-    usage = resource.getrusage(who)
-    total += usage.ru_utime + usage.ru_stime
-  return total
-
-
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser = argparse.ArgumentParser(prog='python -m benchmarks.million_run')
   parser.add_argument('--way', required=True, choices=WAYS)
@@ -202,20 +194,18 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   logging.getLogger().setLevel(logging.INFO)
   clock = _PhaseClock()
   logging.getLogger().addHandler(clock)
-  cpu_before = _cpu_seconds()
+  cpu_before = measure.tree_cpu_seconds()
   if args.way == 'component':
     result = _run_component(args, args.work_dir)
   else:
     result = _run_chain(args, args.work_dir)
-  deadline = time.monotonic() + 60
-  while psutil.Process().children() and time.monotonic() < deadline:
-    time.sleep(0.05)  # Let the Beam workers exit, to count their CPU.
+  measure.wait_for_descendants()  # The Beam workers' CPU counts too.
   result.update(
       phases=clock.phases,
       launcher_rss_at_mb=clock.rss_at,
       launcher_peak_rss_mb=resource.getrusage(
           resource.RUSAGE_SELF).ru_maxrss / 1024,
-      cpu_seconds=_cpu_seconds() - cpu_before)
+      cpu_seconds=measure.tree_cpu_seconds() - cpu_before)
   with open(args.result, 'w', encoding='utf-8') as file:
     json.dump(result, file)
 

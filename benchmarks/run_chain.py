@@ -33,7 +33,6 @@ import argparse
 import json
 import logging
 import os
-import resource
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -59,22 +58,6 @@ _STARTED = 'Component %s is running.'
 _FINISHED = 'Component %s is finished.'
 
 
-def _tree_cpu_seconds() -> float:
-  """CPU of this process, of its reaped descendants and of the live ones."""
-  total = 0.0
-  for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-    usage = resource.getrusage(who)
-    total += usage.ru_utime + usage.ru_stime
-  for child in psutil.Process().children(recursive=True):
-    try:
-      times = child.cpu_times()
-    except psutil.Error:
-      continue
-    total += (times.user + times.system + times.children_user +
-              times.children_system)
-  return total
-
-
 class _ComponentClock(logging.Handler):
   """Records when LocalDagRunner starts and finishes each node."""
 
@@ -86,24 +69,17 @@ class _ComponentClock(logging.Handler):
     if record.msg == _STARTED:
       self.components.append({'node_id': record.args[0],
                                'start': record.created,
-                               'cpu_start': _tree_cpu_seconds()})
+                               'cpu_start': measure.tree_cpu_seconds(include_live=True)})
     elif record.msg == _FINISHED and self.components:
       component = self.components[-1]
       component['end'] = record.created
-      component['cpu_seconds'] = _tree_cpu_seconds() - component.pop(
+      component['cpu_seconds'] = measure.tree_cpu_seconds(include_live=True) - component.pop(
           'cpu_start')
 
 
 def _machine_busy_seconds() -> float:
   times = psutil.cpu_times()
   return sum(times) - times.idle - times.iowait
-
-
-def _wait_for_descendants() -> None:
-  """Waits until the Beam worker processes have exited and been reaped."""
-  deadline = time.monotonic() + _DESCENDANTS_EXIT_TIMEOUT_S
-  while psutil.Process().children() and time.monotonic() < deadline:
-    time.sleep(0.05)
 
 
 def _mlmd_times(store, components: List[Dict[str, Any]]) -> None:
@@ -191,14 +167,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   absl_logging.set_verbosity(absl_logging.INFO)
   absl_logging.get_absl_logger().addHandler(clock)
 
-  cpu_before = _tree_cpu_seconds()
+  cpu_before = measure.tree_cpu_seconds(include_live=True)
   machine_before = _machine_busy_seconds()
   run_start = time.time()
   tfx.orchestration.LocalDagRunner().run(pipeline)
   run_end = time.time()
   machine_cpu_seconds = _machine_busy_seconds() - machine_before
-  _wait_for_descendants()
-  cpu_seconds = _tree_cpu_seconds() - cpu_before
+  measure.wait_for_descendants(_DESCENDANTS_EXIT_TIMEOUT_S)
+  cpu_seconds = measure.tree_cpu_seconds(include_live=True) - cpu_before
 
   store = metadata_store.MetadataStore(
       tfx.orchestration.metadata.sqlite_metadata_connection_config(

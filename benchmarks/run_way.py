@@ -13,16 +13,15 @@ the work to its end, after every descendant has exited and been reaped.
 import argparse
 import json
 import os
-import resource
 import time
 from typing import Dict, List, Optional, Sequence
 
-import psutil
 import tensorflow as tf
 from tfx import v1 as tfx
 from tfx.components.example_gen import component as example_gen_component
 from tfx.dsl.components.base import executor_spec
 
+from benchmarks import measure
 from benchmarks import obvious_executor
 from benchmarks import ways
 from image_example_gen import ImageExampleGen
@@ -101,22 +100,6 @@ _RUNNERS = {
 }
 
 
-def _tree_cpu_seconds() -> float:
-  """CPU of this process plus all its descendants reaped so far."""
-  total = 0.0
-  for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-    usage = resource.getrusage(who)
-    total += usage.ru_utime + usage.ru_stime
-  return total
-
-
-def _wait_for_descendants() -> None:
-  """Waits until the Beam worker processes have exited and been reaped."""
-  deadline = time.monotonic() + _DESCENDANTS_EXIT_TIMEOUT_S
-  while psutil.Process().children() and time.monotonic() < deadline:
-    time.sleep(0.05)
-
-
 def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
   parser = argparse.ArgumentParser(prog='python -m benchmarks.run_way')
   parser.add_argument('--way', required=True, choices=sorted(ways.WAYS))
@@ -132,10 +115,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   way = ways.WAYS[args.way]
   beam_args = ['--direct_running_mode=multi_processing',
                f'--direct_num_workers={args.workers}']
-  cpu_before = _tree_cpu_seconds()
+  cpu_before = measure.tree_cpu_seconds()
   timings = _RUNNERS[way.kind](way, args.input_base, args.work_dir, beam_args)
-  _wait_for_descendants()
-  result = dict(timings, cpu_seconds=_tree_cpu_seconds() - cpu_before)
+  measure.wait_for_descendants(_DESCENDANTS_EXIT_TIMEOUT_S)
+  result = dict(timings, cpu_seconds=measure.tree_cpu_seconds() - cpu_before)
   with open(args.result, 'w', encoding='utf-8') as file:
     json.dump(result, file)
 
