@@ -232,12 +232,15 @@ class _DigestFilesDoFn(beam.DoFn):
 
 
 def _content_key(source: discovery_lib.SourceFile, data: bytes,
-                 config: config_lib.IngestConfig) -> int:
+                 config: config_lib.IngestConfig,
+                 data_digest: Optional[str] = None) -> int:
   """The key the split ranks a file by (core.stratify.key_number): of the
-  sha256 of its bytes, or with split_key='path' of its relative path."""
+  sha256 of its bytes (`data_digest` if already known), or with
+  split_key='path' of its relative path."""
   if config.split_key == config_lib.SPLIT_KEY_PATH:
-    data = source.relative_path.encode('utf-8')
-  return stratify.key_number(hashlib.sha256(data).hexdigest())
+    return stratify.key_number(hashlib.sha256(
+        source.relative_path.encode('utf-8')).hexdigest())
+  return stratify.key_number(data_digest or hashlib.sha256(data).hexdigest())
 
 
 def _fingerprint(published: publish.Published) -> Optional[int]:
@@ -325,12 +328,6 @@ class _EncodeImagesDoFn(beam.DoFn):
       raise image_probe.BadImageError(reasons.UNREADABLE,
                                       f'cannot read: {error}') from None
     published = publish.publish_image(data, self._config)
-    if self._plan is not None:
-      source = source._replace(assigned_split=self._plan.split_of(
-          _content_key(source, data, self._config), source.class_key,
-          stratum_keys, groups,
-          near_duplicate_groups.member_id(source.relative_path)
-          if groups else None))
     if (source.label is None and
         self._config.labels == config_lib.LABELS_FOLDER):
       raise image_probe.BadImageError(
@@ -354,6 +351,15 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._image_bytes.inc(len(published.data))
     digest = example.features.feature[
         artifact.SHA256].bytes_list.value[0]
+    if self._plan is not None:
+      # The Example's digest is the file's when its bytes are published as
+      # they are: no second sha256 of them.
+      source = source._replace(assigned_split=self._plan.split_of(
+          _content_key(source, data, self._config,
+                       digest.decode() if published.data is data else None),
+          source.class_key, stratum_keys, groups,
+          near_duplicate_groups.member_id(source.relative_path)
+          if groups else None))
     return (self._output_splits.assign(source, example,
                                        self._config.split_key),
             example.SerializeToString(deterministic=True), digest.decode(),
