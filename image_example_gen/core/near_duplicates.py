@@ -2,8 +2,11 @@
 
 Plain functions (Pillow and numpy, no Beam, no TensorFlow). The ingest's
 workers call `fingerprint_published` for `image/phash`; its Beam pipeline
-finds the groups with `edges_from_fingerprints` and `UnionFind`
-(beam/near_duplicate_groups.py). docs/near_duplicates.md gives the method and
+finds the edges with `edges_from_fingerprints` and the groups with scipy's
+connected components over them (beam/near_duplicate_groups.py: group_labels,
+in arrays). `UnionFind`, `groups_from_edges`, `near_duplicate_groups` and
+`describe_groups` are the one-process reference the tests and
+benchmarks/near_duplicate_eval.py use. docs/near_duplicates.md gives the method and
 its figures; `python -m benchmarks.near_duplicate_eval` measures them.
 
 Fingerprint: a 64-bit DCT perceptual hash (pHash)
@@ -43,7 +46,8 @@ value exactly land in one bucket; only the members of a bucket are compared
 (`pairs_within`), and the pairs within `threshold` are the edges of a graph
 whose connected components are the groups (`groups_from_edges`, union-find
 over the edges only). The ingest gathers every (id, fingerprint) in one
-CombineFn (16 bytes an image) and runs `edges_from_fingerprints` on it; on a
+CombineFn (16 bytes an image), runs `edges_from_fingerprints` on it and
+takes the connected components with scipy; on a
 runner whose shuffle spills to disk, (band key, (id, fingerprint)) per image,
 a GroupByKey and `pairs_within` per bucket give the same groups, sharded.
 

@@ -15,7 +15,9 @@ images of the stratum: adding images can move some existing ones.
 At scale the ingest keeps, per stratum, only the sorted distinct keys as
 64-bit numbers (`key_number`: the first 16 hex digits, so numeric order is
 the digests' order) and finds each image's rank by binary search
-(`split_at_rank`): 8 bytes an image instead of a {path: split} entry.
+(`split_at_rank`): 8 bytes an image instead of a {path: split} entry
+(beam/split_plan.py). `stratified_assignment` and `assign_stratum` do the
+same in one process; the tests hold the ingest's ranks to them.
 """
 
 import collections
