@@ -10,8 +10,6 @@ import argparse
 import importlib.metadata
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -25,6 +23,7 @@ from image_example_gen.core import config as config_lib
 from image_example_gen.core import discovery
 from image_example_gen.core import ingest_report
 from file_tree import write_tree
+import import_probe
 import image_factory
 
 ERROR = 'image-example-gen: error: '
@@ -36,15 +35,7 @@ _HEAVY = ('tensorflow', 'tfx', 'apache_beam')
 def _run(*args, cwd):
   """`python -m image_example_gen ARGS`, the real entry point, with
   -X importtime so that the modules it loaded can be read off stderr."""
-  result = subprocess.run(
-      [sys.executable, '-X', 'importtime', '-m', 'image_example_gen', *args],
-      cwd=cwd, capture_output=True, text=True, timeout=300)
-  loaded = {line.rsplit('|', 1)[-1].strip().split('.')[0]
-            for line in result.stderr.splitlines()
-            if line.startswith('import time:')}
-  stderr = [line for line in result.stderr.splitlines()
-            if not line.startswith('import time:')]
-  return result, loaded, stderr
+  return import_probe.run_module('image_example_gen', *args, cwd=cwd)
 
 
 def _report(skipped, examples=None):

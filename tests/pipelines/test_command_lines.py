@@ -9,8 +9,6 @@ before it answers (`-X importtime`).
 import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -20,6 +18,7 @@ from pipelines import command_line
 from pipelines import image_pipeline
 from pipelines import train_pipeline
 import image_factory
+import import_probe
 import paths
 
 _COMMANDS = ('image_pipeline', 'train_pipeline')
@@ -32,17 +31,9 @@ _TF_LOG_LINE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] ')
 def _run(command, *args, cwd, timeout=120):
   """(CompletedProcess, top-level modules loaded, stderr without the
   importtime lines) of `python -X importtime -m pipelines.<command> ARGS`."""
-  result = subprocess.run(
-      [sys.executable, '-X', 'importtime', '-m', f'pipelines.{command}',
-       *args],
-      cwd=cwd, capture_output=True, text=True, timeout=timeout,
+  return import_probe.run_module(
+      f'pipelines.{command}', *args, cwd=cwd, timeout=timeout,
       env=dict(os.environ, PYTHONPATH=command_line.REPO_ROOT))
-  loaded = {line.rsplit('|', 1)[-1].strip().split('.')[0]
-            for line in result.stderr.splitlines()
-            if line.startswith('import time:')}
-  stderr = [line for line in result.stderr.splitlines()
-            if not line.startswith('import time:')]
-  return result, loaded, stderr
 
 
 def _prog(command):
