@@ -511,6 +511,16 @@ def _group_alive(pgid: int) -> bool:
   return bool(_group_members(pgid))
 
 
+def _portable_args(ports) -> List[str]:
+  """The Beam options that send a pipeline to a cluster's job server, with
+  its SDK worker pool as the environment."""
+  return [
+      '--runner=PortableRunner', f'--job_endpoint=localhost:{ports["job"]}',
+      '--environment_type=EXTERNAL',
+      f'--environment_config=localhost:{ports["pool"]}',
+  ]
+
+
 def _port_open(port: int, host: str = 'localhost') -> bool:
   try:
     with socket.create_connection((host, port), timeout=1):
@@ -667,12 +677,7 @@ def start_flink(run: Run, job_server: Optional[Tuple[List[str], str]],
   _wait('the SDK worker pool', lambda: _port_open(ports['pool']), run, 60)
   log(f'flink ready in {time.time() - start:.1f} s '
       f'(REST http://localhost:{ports["rest"]})')
-  return [
-      '--runner=PortableRunner', f'--job_endpoint=localhost:{ports["job"]}',
-      '--environment_type=EXTERNAL',
-      f'--environment_config=localhost:{ports["pool"]}',
-      f'--parallelism={WORKERS}',
-  ]
+  return _portable_args(ports) + [f'--parallelism={WORKERS}']
 
 
 # --------------------------------------------------------------------------
@@ -728,11 +733,7 @@ def start_spark(run: Run, job_server: Optional[Tuple[List[str], str]],
   _wait('the SDK worker pool', lambda: _port_open(ports['pool']), run, 60)
   log(f'spark ready in {time.time() - start:.1f} s '
       f'(master UI http://localhost:{ports["ui"]})')
-  return [
-      '--runner=PortableRunner', f'--job_endpoint=localhost:{ports["job"]}',
-      '--environment_type=EXTERNAL',
-      f'--environment_config=localhost:{ports["pool"]}',
-  ]
+  return _portable_args(ports)
 
 
 def _merge_classpaths(first: List[str], second: List[str]) -> List[str]:
@@ -783,11 +784,7 @@ def start_python(run: Run, venv: str) -> List[str]:
   _wait('the Python job service', lambda: _port_open(ports['job']), run, 60)
   _wait('the SDK worker pool', lambda: _port_open(ports['pool']), run, 60)
   log(f'python job service ready in {time.time() - start:.1f} s')
-  return [
-      '--runner=PortableRunner', f'--job_endpoint=localhost:{ports["job"]}',
-      '--environment_type=EXTERNAL',
-      f'--environment_config=localhost:{ports["pool"]}',
-  ]
+  return _portable_args(ports)
 
 
 # --------------------------------------------------------------------------
