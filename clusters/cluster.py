@@ -359,7 +359,8 @@ def build_worker_venv() -> str:
 
 def _copy_source(destination: str) -> None:
   skip = {'.git', '.venv', 'build', 'dist', 'clusters', 'tests', 'testdata',
-          'benchmarks', '__pycache__', '.pytest_cache', 'out', 'tfx_output'}
+          'benchmarks', 'bench_data', '__pycache__', '.pytest_cache', 'out',
+          'tfx_output'}
 
   def ignore(folder, names):
     return [name for name in names
