@@ -32,23 +32,20 @@ processing outside the package's DoFns) and the imports. cProfile slows Python
 code (roughly 1.2-2x), so `steps` gives the absolute figures and `prof` the
 shares inside Beam.
 
-`memory` measures, with tracemalloc, the Python heap each per-file structure
-of an ingest takes, per file, on the whole dataset: the launcher's plan
-(core.plan.plan_files: the Discovery's SourceFile per file) with folder labels
-and with labels='metadata' (the metadata table and the join), and the records
-the Beam pipeline keeps per file on the DirectRunner: the stratify pass's
-(class, (sha256 hex, path)) records its GroupByKey holds, the {path: split}
-dict of its side input, and the exact-duplicate (sha256 hex, (path, size,
-split, class)) records its GroupByKey holds.
+`memory` measures, with tracemalloc, the Python heap per file of the
+launcher's work before the pipeline (core.plan.plan_files into its store,
+then beam.manifest.stage writing the manifest), with folder labels and with
+labels='metadata' (the dataset's metadata.csv joined): what it keeps after,
+and its peak.
 
-`plan` runs the launcher's plan alone (core.plan.plan_files, folder or
-metadata labels) in this process and reports its seconds and the process's RSS
-before, at its peak (ru_maxrss) and after: what the launcher holds for the
-file list before the manifest is written. Run it in a fresh process.
+`plan` runs the same (plan and manifest, folder or metadata labels) in this
+process and reports its seconds and the process's RSS before, at its peak
+(ru_maxrss) and after. Run it in a fresh process.
 """
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import pstats
@@ -70,7 +67,7 @@ _PROFILE_STEPS: List[Tuple[str, str, str]] = [
     ('imports (Beam, the engine)', 'image_example_gen/__init__.py',
      '__getattr__'),
     ('plan: listing + labels (launcher)', 'core/plan.py', 'plan_files'),
-    ('  of it, listing', 'core/discovery.py', 'discover'),
+    ('  of it, listing', 'core/discovery.py', 'list_split'),
     ('manifest staging (launcher)', 'beam/manifest.py', 'stage'),
     ('stratify pass DoFn (read, quick check, digest)', 'beam/transform.py',
      '_DigestFilesDoFn.process'),
@@ -89,8 +86,12 @@ _PROFILE_STEPS: List[Tuple[str, str, str]] = [
     ('  digest: sha256', '~', 'openssl_sha256'),
     ('  digest: hexdigest', '~', 'hexdigest'),
     ('write: TFRecord framing + CRC', 'beam/sink.py', 'write_encoded_record'),
-    ('stratify: assign_stratum', 'core/stratify.py', 'assign_stratum'),
-    ('duplicates: duplicate_group', 'beam/transform.py', 'duplicate_group'),
+    ('stratify: SortedKeys.add_input', 'beam/split_plan.py',
+     'SortedKeys.add_input'),
+    ('stratify: SplitPlan.split_of', 'beam/split_plan.py',
+     'SplitPlan.split_of'),
+    ('duplicates: ImageIndex.extract_output', 'beam/duplicates.py',
+     'ImageIndex.extract_output'),
     ('report: build_report', 'core/ingest_report.py', 'build_report'),
     ('artifact files', 'core/artifact.py', 'write_artifact_files'),
     ('Beam: bundles (all per-element work)',
@@ -164,14 +165,14 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
   root = million_dataset.images_dir(data_dir)
   splits = [discovery.InputSplit('train', '*')]
   start = time.perf_counter()
-  found = discovery.discover(root, splits)
+  total = sum(1 for _ in discovery.list_split(root, splits[0], set()))
   listing_seconds = time.perf_counter() - start
-  total = len(found.files)
   start = time.perf_counter()
-  planned = plan.plan_files(root, splits, IngestConfig())
-  plan_seconds = time.perf_counter() - start
-  sources = planned.files[:files]
-  del found, planned
+  with plan.plan_files(root, splits, IngestConfig()) as planned:
+    planned_files = planned.files()
+    plan_seconds = time.perf_counter() - start
+    sources = list(itertools.islice(planned_files, files))
+  sources.sort(key=lambda source: source.relative_path)
   config = IngestConfig()
   max_bytes = config.max_file_bytes
   for source in sources:  # Warm the page cache, as the benchmark runs do.
@@ -189,8 +190,9 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
     records.append(example.SerializeToString(deterministic=True))
 
   steps = {
-      'listing (discover)': listing_seconds / total * _US,
-      'plan_files (listing + labels)': plan_seconds / total * _US,
+      'listing (list_split)': listing_seconds / total * _US,
+      'plan_files (listing + labels into the store)':
+          plan_seconds / total * _US,
       'read': _per_file(lambda i: transform._read_bytes(  # pylint: disable=protected-access
           sources[i].path, max_bytes), len(sources)),
       'digest (sha256 hexdigest)': _per_file(
@@ -242,74 +244,55 @@ def _heap_bytes(build: Callable[[], object]) -> Tuple[object, int, int]:
   return value, after - before, peak - before
 
 
-def _fresh(text: str) -> str:
-  """A new copy of a str, as a record decoded by a Beam coder holds."""
-  return text.encode('utf-8').decode('utf-8')
+def _config(data_dir: str, labels: str):
+  from image_example_gen.core.config import IngestConfig  # pylint: disable=g-import-not-at-top
+  if labels == 'folder':
+    return IngestConfig()
+  return IngestConfig(labels='metadata',
+                      metadata_file=os.path.abspath(
+                          million_dataset.metadata_path(data_dir)))
+
+
+def _plan_and_stage(data_dir: str, labels: str) -> int:
+  """Runs the launcher's plan and writes the manifest (to a temporary
+  folder), as an ingest does before its pipeline; returns the files."""
+  # pylint: disable=g-import-not-at-top
+  from image_example_gen.beam import manifest
+  from image_example_gen.core import discovery
+  from image_example_gen.core import plan
+  # pylint: enable=g-import-not-at-top
+  with tempfile.TemporaryDirectory() as staging:
+    with plan.plan_files(million_dataset.images_dir(data_dir),
+                         [discovery.InputSplit('train', '*')],
+                         _config(data_dir, labels)) as planned:
+      return manifest.stage(planned, staging).total_files
 
 
 def memory_per_file(data_dir: str) -> Dict[str, float]:
-  """{structure: heap bytes per file}; see the module doc."""
-  # pylint: disable=g-import-not-at-top
-  from image_example_gen.core import discovery
-  from image_example_gen.core import plan
-  from image_example_gen.core.config import IngestConfig
-  # pylint: enable=g-import-not-at-top
-  root = million_dataset.images_dir(data_dir)
-  splits = [discovery.InputSplit('train', '*')]
-  planned, plan_bytes, plan_peak = _heap_bytes(
-      lambda: plan.plan_files(root, splits, IngestConfig()))
-  files = len(planned.files)
-  _, metadata_bytes, metadata_peak = _heap_bytes(lambda: plan.plan_files(
-      root, splits, IngestConfig(
-          labels='metadata',
-          metadata_file=million_dataset.metadata_path(data_dir))))
-  digests = [hashlib.sha256(source.relative_path.encode()).hexdigest()
-             for source in planned.files]
-  sources = planned.files
-  _, stratify_bytes, _ = _heap_bytes(lambda: [
-      (_fresh(source.class_key), (_fresh(digest),
-                                  _fresh(source.relative_path)))
-      for source, digest in zip(sources, digests)])
-  _, side_input_bytes, _ = _heap_bytes(lambda: {
-      _fresh(source.relative_path): ('train', 'eval')[index % 3 == 2]
-      for index, source in enumerate(sources)})
-  _, duplicate_bytes, _ = _heap_bytes(lambda: [
-      (_fresh(digest), (_fresh(source.relative_path), source.size, 'train',
-                        _fresh(source.class_key)))
-      for source, digest in zip(sources, digests)])
-  return {
-      'files': files,
-      'plan_files, labels=folder: kept (Discovery)': plan_bytes / files,
-      'plan_files, labels=folder: peak': plan_peak / files,
-      "plan_files, labels='metadata': kept (Discovery with features)":
-          metadata_bytes / files,
-      "plan_files, labels='metadata': peak (table + join)":
-          metadata_peak / files,
-      'stratify GroupByKey records (class, (sha256 hex, path))':
-          stratify_bytes / files,
-      'stratify side input {path: split}': side_input_bytes / files,
-      'exact-duplicate GroupByKey records (sha256 hex, (path, size, split, '
-      'class))': duplicate_bytes / files,
-  }
+  """{what: Python heap bytes per file} of the launcher's plan and manifest,
+  with folder labels and with labels='metadata'; see the module doc."""
+  result: Dict[str, float] = {}
+  for labels in ('folder', 'metadata'):
+    files, kept, peak = _heap_bytes(lambda: _plan_and_stage(data_dir, labels))  # pylint: disable=cell-var-from-loop
+    result['files'] = files
+    result[f'plan + manifest, labels={labels}: kept'] = kept / files
+    result[f'plan + manifest, labels={labels}: peak'] = peak / files
+  return result
 
 
 def plan_rss(data_dir: str, labels: str) -> Dict[str, float]:
-  """Seconds and RSS (MB) of the launcher's plan; see the module doc."""
-  # pylint: disable=g-import-not-at-top
+  """Seconds and RSS (MB) of the launcher's plan and manifest; see the
+  module doc."""
+  # pylint: disable=g-import-not-at-top,unused-import
   import resource
   import psutil
-  from image_example_gen.core import discovery
-  from image_example_gen.core import plan
-  from image_example_gen.core.config import IngestConfig
-  # pylint: enable=g-import-not-at-top
-  config = (IngestConfig() if labels == 'folder' else IngestConfig(
-      labels='metadata', metadata_file=million_dataset.metadata_path(data_dir)))
+  # Imported before `before`, so that the RSS counts the plan, not imports.
+  from image_example_gen.beam import manifest
+  # pylint: enable=g-import-not-at-top,unused-import
   before = psutil.Process().memory_info().rss
   start = time.perf_counter()
-  found = plan.plan_files(million_dataset.images_dir(data_dir),
-                          [discovery.InputSplit('train', '*')], config)
+  files = _plan_and_stage(data_dir, labels)
   seconds = time.perf_counter() - start
-  files = len(found.files)
   after = psutil.Process().memory_info().rss
   peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
   return {'files': files, 'labels': labels, 'seconds': seconds,
@@ -345,7 +328,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
       print(f'| {step} | {seconds:.2f} |')
   elif args.command == 'plan':
     result = plan_rss(args.data_dir, args.labels)
-    print(f"plan_files, labels={result['labels']}: {result['files']} files "
+    print(f"plan + manifest, labels={result['labels']}: {result['files']} files "
           f"in {result['seconds']:.1f} s; RSS {result['rss_before_mb']:.0f} "
           f"MB before, {result['rss_peak_mb']:.0f} MB peak, "
           f"{result['rss_after_mb']:.0f} MB after; "

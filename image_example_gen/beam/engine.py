@@ -204,10 +204,9 @@ class _Ingest:
   progress_callback: Optional[Callable[[progress.Snapshot], None]]
 
   def run(self, previous_class_names) -> ingest_report.IngestReport:
-    found = plan.plan_files(self.input_base, self.input_splits, self.config,
-                            previous_class_names)
-    staged = manifest_lib.stage(found, self.staging_dir)
-    del found  # Only the manifest holds the file list while workers run.
+    with plan.plan_files(self.input_base, self.input_splits, self.config,
+                         previous_class_names) as planned:
+      staged = manifest_lib.stage(planned, self.staging_dir)
     outputs_dir = files.join(self.staging_dir, 'outputs')
     pipeline = self.make_pipeline()
     check_endpoints(pipeline.options)

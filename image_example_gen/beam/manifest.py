@@ -1,7 +1,7 @@
 """The list of files to ingest: written once by the launcher, read by the workers.
 
-`stage(found, staging_dir)` writes the planned files (core.plan) to a manifest
-in the staging folder and returns what the pipeline needs: the batches, the
+`stage(planned, staging_dir)` writes the planned files (core.plan) to a
+manifest in the staging folder and returns what the pipeline needs: the batches, the
 vocabulary, the totals and the folder where workers report their progress.
 
 The launcher writes one JSON line per file to a manifest on storage every
@@ -11,21 +11,22 @@ pipeline graph, the runner and the workers therefore hold a few hundred small
 ranges, not a copy of the file list: their memory does not grow with the
 number of files, and each worker reads just the lines of the batches it gets.
 
-Files are ordered by md5 of their relative path, a fixed pseudo-random order:
-shards mix classes, and the same input always gives the same batches.
+Files come ordered by md5 of their relative path (core.plan_store), a fixed
+pseudo-random order: shards mix classes, and the same input always gives the
+same batches.
 """
 
 import dataclasses
-import hashlib
+import itertools
 import json
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterable, Iterator, List, Tuple
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from image_example_gen.beam import progress
-from image_example_gen.core.discovery import Discovery
 from image_example_gen.core.discovery import SourceFile
+from image_example_gen.core.plan import Plan
 
 __all__ = ['MANIFEST_FILE_NAME', 'ManifestRange', 'StagedFiles', 'read_range',
            'stage']
@@ -67,30 +68,36 @@ class StagedFiles:
   multi_label: bool = False
 
 
-def stage(found: Discovery, staging_dir: str) -> StagedFiles:
-  """Writes the planned files to a manifest in staging_dir."""
-  planned = found.files
+def stage(planned: Plan, staging_dir: str) -> StagedFiles:
+  """Writes the planned files (core.plan) to a manifest in staging_dir."""
   manifest_path = FileSystems.join(staging_dir, MANIFEST_FILE_NAME)
-  batches = _write_manifest(planned, manifest_path)
-  return StagedFiles(found.class_names, batches, len(planned),
-                     sum(max(source.size, 0) for source in planned),
-                     progress.progress_dir(manifest_path), found.multi_label)
+  batches = _write_manifest(planned.files(), planned.total_files,
+                            manifest_path)
+  return StagedFiles(planned.class_names, batches, planned.total_files,
+                     planned.total_bytes,
+                     progress.progress_dir(manifest_path), planned.multi_label)
 
 
-def _write_manifest(files: Sequence[SourceFile],
+def _write_manifest(files: Iterable[SourceFile], total: int,
                     path: str) -> List[ManifestRange]:
-  """Writes the files, in batches, to a new manifest; returns the batches."""
-  ordered = sorted(files, key=lambda source: hashlib.md5(
-      source.relative_path.encode('utf-8')).digest())
-  size = min(MAX_BATCH_SIZE, max(1, -(-len(ordered) // TARGET_BATCHES)))
+  """Writes the files, already in order, in batches to a new manifest.
+
+  Returns:
+    The batches: about TARGET_BATCHES of them, of at most MAX_BATCH_SIZE
+    files each.
+  """
+  size = min(MAX_BATCH_SIZE, max(1, -(-total // TARGET_BATCHES)))
   ranges = []
   offset = 0
+  files = iter(files)
   with FileSystems.create(path, 'application/json',
                           CompressionTypes.UNCOMPRESSED) as manifest:
-    for start in range(0, len(ordered), size):
+    while True:
       batch = b''.join(
           json.dumps(list(source), ensure_ascii=False).encode('utf-8') + b'\n'
-          for source in ordered[start:start + size])
+          for source in itertools.islice(files, size))
+      if not batch:
+        break
       manifest.write(batch)
       ranges.append(ManifestRange(path, offset, offset + len(batch)))
       offset += len(batch)

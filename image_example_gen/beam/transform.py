@@ -551,9 +551,9 @@ class ImageFolderToExamples(beam.PTransform):
 
   def expand(self, pbegin):
     staging_dir = self._staging_dir or _default_staging_dir(pbegin.pipeline)
-    found = plan.plan_files(self._input_base, self._input_splits,
-                            self._config, self._previous_class_names)
-    staged = manifest.stage(found, staging_dir)
+    with plan.plan_files(self._input_base, self._input_splits, self._config,
+                         self._previous_class_names) as planned:
+      staged = manifest.stage(planned, staging_dir)
     return pbegin | EncodeImages(staged.batches, self._config,
                                  self._output_splits, staging_dir)
 

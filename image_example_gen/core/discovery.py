@@ -40,7 +40,7 @@ import os
 import posixpath
 import stat
 import time
-from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -48,7 +48,7 @@ from image_example_gen.core import reasons
 
 __all__ = [
     'Discovery', 'InputSplit', 'SPLIT_FOLDER_NAMES', 'SourceFile', 'discover',
-    'split_folders',
+    'list_split', 'split_folders',
     'fingerprint', 'split_root', 'walk_pattern'
 ]
 
@@ -118,47 +118,64 @@ class Discovery:
 
 def discover(input_base: str, splits: Sequence[InputSplit], *,
              progress_interval_s: float = PROGRESS_INTERVAL_S) -> Discovery:
-  """Lists every file of every split, with its class folder.
+  """Lists every file of every split, in memory, with its class folder.
 
-  Labels are not set here: core.labeling gives them, from the class folders
-  or from a metadata file.
-
-  Args:
-    input_base: The folder (local path or URI) holding the data.
-    splits: The input splits, their patterns relative to input_base.
-    progress_interval_s: Seconds between progress lines of a long listing.
+  The launcher does not call this: core.plan streams `list_split` into its
+  store on disk. This collects the same listing for a caller that wants it
+  whole (small folders, tests).
 
   Returns:
     A Discovery whose files carry their class folder (`class_name`), and the
     class folders found (`class_folders`, empty ones included).
 
   Raises:
-    ValueError: A pattern matched no file.
+    ValueError: See list_split.
   """
   files = []
   class_folders = set()
   for split in splits:
-    listing = _ListingProgress(f'split {split.name!r} under {input_base}',
-                               progress_interval_s)
-    entries = list(listing.count(walk_pattern(input_base, split.pattern)))
-    listing.finish()
-    if not any(not entry.is_dir for entry in entries):
-      raise ValueError(
-          f'Input pattern {split.pattern!r} of split {split.name!r} matched '
-          f'no files under {input_base!r}. Check input_base and the '
-          'input_config patterns.')
-    root_depth = _split_root_depth(input_base, split.pattern)
-    for entry in entries:
-      class_name = _class_of(entry, root_depth)
-      if class_name is not None:
-        class_folders.add(class_name)
-      if entry.is_dir and not entry.skip_reason:
-        continue
-      files.append(
-          SourceFile(entry.path, entry.relative_path, split.name, class_name,
-                     None, entry.size, entry.skip_reason, entry.skip_detail))
+    files.extend(list_split(input_base, split, class_folders,
+                            progress_interval_s=progress_interval_s))
   files.sort(key=lambda source: (source.input_split, source.relative_path))
   return Discovery(tuple(files), (), class_folders=tuple(sorted(class_folders)))
+
+
+def list_split(input_base: str, split: InputSplit, class_folders: Set[str],
+               *, progress_interval_s: float = PROGRESS_INTERVAL_S
+               ) -> Iterator[SourceFile]:
+  """Yields the files of one split as the walk meets them, unlabelled.
+
+  Labels are not set here: core.labeling gives them, from the class folders
+  or from a metadata file. Nothing is kept per file, so a million files
+  list in constant memory.
+
+  Args:
+    input_base: The folder (local path or URI) holding the data.
+    split: The input split, its pattern relative to input_base.
+    class_folders: Receives every class folder met (the first folder below
+      the split root), empty ones included.
+    progress_interval_s: Seconds between progress lines of a long listing.
+
+  Raises:
+    ValueError: The pattern matched no file (raised once the walk ends).
+  """
+  listing = _ListingProgress(f'split {split.name!r} under {input_base}',
+                             progress_interval_s)
+  root_depth = _split_root_depth(input_base, split.pattern)
+  for entry in listing.count(walk_pattern(input_base, split.pattern)):
+    class_name = _class_of(entry, root_depth)
+    if class_name is not None:
+      class_folders.add(class_name)
+    if entry.is_dir and not entry.skip_reason:
+      continue
+    yield SourceFile(entry.path, entry.relative_path, split.name, class_name,
+                     None, entry.size, entry.skip_reason, entry.skip_detail)
+  listing.finish()
+  if not listing.files:
+    raise ValueError(
+        f'Input pattern {split.pattern!r} of split {split.name!r} matched '
+        f'no files under {input_base!r}. Check input_base and the '
+        'input_config patterns.')
 
 
 # Folder names read as splits, as Hugging Face's imagefolder recognises them.

@@ -12,7 +12,7 @@ import pytest
 from image_example_gen import IngestConfig
 from image_example_gen.core import discovery
 from image_example_gen.core import artifact
-from image_example_gen.core import labeling
+from image_example_gen.core import plan
 from ingest_runner import ingest_folder
 import example_reader
 import image_factory
@@ -209,15 +209,13 @@ def test_integer_labels_keep_the_earlier_vocabulary(make_tree):
   files['metadata.csv'] = b'file_name,label\na.jpg,1\nb.jpg,0\n'
   root = make_tree(files)
   splits = [discovery.InputSplit('train', '*')]
-  found = discovery.discover(root, splits)
 
-  joined = labeling.label_files(
-      root, splits, found, IngestConfig(labels='metadata'),
-      previous_class_names=['cat', 'dog'])
-  assert joined.class_names == ('cat', 'dog')
+  with plan.plan_files(root, splits, IngestConfig(labels='metadata'),
+                       previous_class_names=['cat', 'dog']) as planned:
+    assert planned.class_names == ('cat', 'dog')
   with pytest.raises(ValueError, match=r"class_names \['dog', 'cat'\] "
                      r"contradicts the vocabulary \['cat', 'dog'\]"):
-    labeling.label_files(
-        root, splits, found,
+    plan.plan_files(
+        root, splits,
         IngestConfig(labels='metadata', class_names=('dog', 'cat')),
         previous_class_names=['cat', 'dog'])

@@ -20,11 +20,19 @@ from image_example_gen.core.discovery import InputSplit
 
 
 def discover(input_base, splits, *, labeled=True, class_names=None):
-  """Lists and labels the files, as the launcher plans an ingest."""
-  return plan.plan_files(
+  """Lists and labels the files, as the launcher plans an ingest.
+
+  The planned files come back sorted by (split, relative path).
+  """
+  with plan.plan_files(
       input_base, splits,
       IngestConfig(labels='folder' if labeled else 'none',
-                   class_names=class_names))
+                   class_names=class_names)) as planned:
+    files = sorted(planned.files(),
+                   key=lambda source: (source.input_split,
+                                       source.relative_path))
+    return discovery.Discovery(tuple(files), planned.class_names,
+                               planned.multi_label)
 
 ALL = [InputSplit('train', '*')]
 TRAIN_EVAL = [InputSplit('train', 'train/*'), InputSplit('eval', 'eval/*')]

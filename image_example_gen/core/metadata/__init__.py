@@ -46,12 +46,15 @@ from image_example_gen.core.metadata.csv_rows import LABELS_SEPARATOR
 from image_example_gen.core.metadata.labels import names_in
 from image_example_gen.core.metadata.labels import resolve_labels
 from image_example_gen.core.metadata.reader import METADATA_FILE_NAMES
+from image_example_gen.core.metadata.reader import duplicate_problems
 from image_example_gen.core.metadata.reader import find_metadata_file
 from image_example_gen.core.metadata.reader import read_metadata
+from image_example_gen.core.metadata.reader import scan_metadata
 from image_example_gen.core.metadata.table import ALL_ROW_REASONS
 from image_example_gen.core.metadata.table import DUPLICATE_ROW
 from image_example_gen.core.metadata.table import Label
 from image_example_gen.core.metadata.table import MetadataError
+from image_example_gen.core.metadata.table import MetadataFile
 from image_example_gen.core.metadata.table import MetadataRow
 from image_example_gen.core.metadata.table import MetadataTable
 from image_example_gen.core.metadata.table import RowProblem
@@ -65,7 +68,8 @@ from image_example_gen.core.metadata.values import INT64
 __all__ = [
     'ALL_ROW_REASONS', 'BYTES', 'COLUMN_TYPES', 'DUPLICATE_ROW', 'FLOAT',
     'INT64', 'LABELS_SEPARATOR', 'Label', 'METADATA_FILE_NAMES',
-    'MetadataError', 'MetadataRow', 'MetadataTable', 'RowProblem',
-    'UNPARSABLE_ROW', 'UNSAFE_FILE_NAME', 'find_metadata_file', 'names_in',
-    'read_metadata', 'resolve_labels'
+    'MetadataError', 'MetadataFile', 'MetadataRow', 'MetadataTable',
+    'RowProblem', 'UNPARSABLE_ROW', 'UNSAFE_FILE_NAME', 'duplicate_problems',
+    'find_metadata_file', 'names_in', 'read_metadata', 'resolve_labels',
+    'scan_metadata'
 ]

@@ -1,8 +1,9 @@
 """Finds and reads a metadata file into a MetadataTable.
 
 The file is streamed twice: the first pass infers each column's type and the
-kind of the labels over the whole file and finds the file_names named twice;
-the second builds the typed rows. Memory holds the rows, never the file.
+kind of the labels over the whole file; the second builds the typed rows.
+`scan_metadata` streams them (core.plan stores them on disk);
+`read_metadata` holds them in a MetadataTable.
 Local paths are opened with open(); URIs (gs://, s3:// ...) with Beam's
 FileSystems, imported only then.
 """
@@ -10,7 +11,7 @@ FileSystems, imported only then.
 import contextlib
 import os
 import re
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 from image_example_gen.core.metadata import csv_rows
 from image_example_gen.core.metadata import jsonl_rows
@@ -18,7 +19,8 @@ from image_example_gen.core.metadata import row_builder
 from image_example_gen.core.metadata import table
 from image_example_gen.core.metadata import values
 
-__all__ = ['METADATA_FILE_NAMES', 'find_metadata_file', 'read_metadata']
+__all__ = ['METADATA_FILE_NAMES', 'duplicate_problems', 'find_metadata_file',
+           'read_metadata', 'scan_metadata']
 
 METADATA_FILE_NAMES = ('metadata.csv', 'metadata.jsonl')
 
@@ -45,12 +47,51 @@ def find_metadata_file(folder: str) -> Optional[str]:
 
 
 def read_metadata(path: str) -> table.MetadataTable:
-  """Reads a metadata.csv or metadata.jsonl (by its extension).
+  """Reads a metadata.csv or metadata.jsonl (by its extension), in memory.
+
+  The launcher does not hold a table: core.plan streams `scan_metadata` into
+  its store on disk. This is the whole table, for a caller that wants it.
+
+  Raises:
+    MetadataError: See scan_metadata.
+  """
+  header, items = scan_metadata(path)
+  rows: Dict[str, table.MetadataRow] = {}
+  problems: List[table.RowProblem] = []
+  occurrences: Dict[str, List[Tuple[int, str]]] = {}
+  for item in items:
+    if isinstance(item, table.RowProblem):
+      problems.append(item)
+      continue
+    written_name, row = item
+    occurrences.setdefault(row.file_name, []).append((row.line, written_name))
+    rows[row.file_name] = row
+  repeats = {name: seen for name, seen in occurrences.items() if len(seen) > 1}
+  for name in repeats:
+    del rows[name]
+  problems.extend(duplicate_problems(repeats))
+  problems.sort(key=lambda problem: problem.line)
+  return table.MetadataTable(path, header.folder, header.label_column,
+                             header.column_types, rows, tuple(problems))
+
+
+def scan_metadata(path: str) -> Tuple[
+    table.MetadataFile,
+    Iterator[Union[Tuple[str, table.MetadataRow], table.RowProblem]]]:
+  """Reads a metadata file's first pass now, and streams its rows.
+
+  Returns:
+    (the file's columns and types, an iterator over its rows in file order:
+    (file_name as written, the typed row) for a good row, a RowProblem for a
+    row left out). Rows naming the same file are all yielded: finding them
+    is the caller's (see duplicate_problems), so nothing here grows with the
+    number of rows.
 
   Raises:
     MetadataError: The file cannot be used as a whole: unreadable, not
       UTF-8, neither .csv nor .jsonl, no file_name column, both a label
-      and a labels column, a bad header.
+      and a labels column, a bad header. The iterator raises it too if the
+      file changes between the passes and a line stops being UTF-8.
   """
   extension = os.path.splitext(path)[1].lower()
   if extension not in _FORMATS:
@@ -58,43 +99,32 @@ def read_metadata(path: str) -> table.MetadataTable:
         f'{path}: a metadata file is a .csv or a .jsonl file; rename it or '
         'convert it.')
   parser, codec = _FORMATS[extension]
-
   with _open_lines(path) as lines:
     parsed = parser(lines, path)
-    column_types, label_ids, repeated = _survey(parsed, codec)
+    column_types, label_ids = _survey(parsed, codec)
+  header = table.MetadataFile(path, _folder_of(path), parsed.label_column,
+                              column_types)
   builder = row_builder.RowBuilder(codec, column_types=column_types,
                                    label_ids=label_ids)
 
-  rows: Dict[str, table.MetadataRow] = {}
-  problems: List[table.RowProblem] = []
-  repeats: Dict[str, List[Tuple[int, str]]] = {name: [] for name in repeated}
-  with _open_lines(path) as lines:
-    for item in parser(lines, path):
-      if isinstance(item, table.RowProblem):
-        problems.append(item)
-      elif item.file_name in repeats:
-        repeats[item.file_name].append((item.line, item.written_name))
-      else:
-        rows[item.file_name] = builder.build(item)
-  problems.extend(_duplicate_problems(repeats))
-  problems.sort(key=lambda problem: problem.line)
-  return table.MetadataTable(path, _folder_of(path), parsed.label_column,
-                             column_types, rows, tuple(problems))
+  def rows():
+    with _open_lines(path) as lines:
+      for item in parser(lines, path):
+        if isinstance(item, table.RowProblem):
+          yield item
+        else:
+          yield item.written_name, builder.build(item)
+
+  return header, rows()
 
 
-def _survey(parsed, codec: values.ValueCodec
-           ) -> Tuple[Dict[str, str], bool, Set[str]]:
-  """First pass: column types, whether labels are ids, repeated file_names."""
+def _survey(parsed, codec: values.ValueCodec) -> Tuple[Dict[str, str], bool]:
+  """First pass: the column types, and whether the labels are ids."""
   kinds: Dict[str, str] = {}
   label_ids = True
-  seen: Set[str] = set()
-  repeated: Set[str] = set()
   for item in parsed:
     if isinstance(item, table.RowProblem):
       continue
-    if item.file_name in seen:
-      repeated.add(item.file_name)
-    seen.add(item.file_name)
     if label_ids:
       label_ids = all(codec.is_label_id(label) for label in item.labels)
     for column, raw in item.cells:
@@ -106,11 +136,17 @@ def _survey(parsed, codec: values.ValueCodec
       kinds[column] = kind
   column_types = {column: kinds.get(column, values.BYTES)
                   for column in parsed.feature_columns}
-  return column_types, label_ids, repeated
+  return column_types, label_ids
 
 
-def _duplicate_problems(
+def duplicate_problems(
     repeats: Dict[str, List[Tuple[int, str]]]) -> Iterator[table.RowProblem]:
+  """The problems of the rows naming one file more than once.
+
+  Args:
+    repeats: {normalized file_name: [(line, file_name as written), ...]}
+      for each file_name named by two rows or more.
+  """
   for name, occurrences in repeats.items():
     lines = ', '.join(str(line) for line, _ in occurrences)
     for line, written in occurrences:

@@ -13,7 +13,7 @@ from image_example_gen.core import reasons
 
 __all__ = [
     'ALL_ROW_REASONS', 'DUPLICATE_ROW', 'Label', 'MetadataError',
-    'MetadataRow', 'MetadataTable', 'RowProblem', 'UNPARSABLE_ROW',
+    'MetadataFile', 'MetadataRow', 'MetadataTable', 'RowProblem', 'UNPARSABLE_ROW',
     'UNSAFE_FILE_NAME'
 ]
 
@@ -71,6 +71,24 @@ class RowProblem:
   file_name: str
   reason: str
   detail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MetadataFile:
+  """What holds for every row of a metadata file (its first pass).
+
+  Attributes:
+    path: The metadata file.
+    folder: Its folder (os.path.dirname of a local path: '' for a bare
+      file name), to which every file_name is relative.
+    label_column: 'label', 'labels' or None.
+    column_types: Feature column -> 'int64', 'float' or 'bytes', in the
+      file's column order (CSV header; JSONL: first appearance).
+  """
+  path: str
+  folder: str
+  label_column: Optional[str]
+  column_types: Dict[str, str]
 
 
 @dataclasses.dataclass(frozen=True)
