@@ -40,8 +40,13 @@ __all__ = ['GROUP_FILES_LISTED', 'CopyIndex', 'ImageIndex', 'ReportCopies',
 
 _NO_FINGERPRINT = None
 # Files of a group that its report line names (all are counted): bounded, so
-# that a group of a million blank images stays a small record.
-GROUP_FILES_LISTED = 1000
+# that a group of a million blank images stays a small record. Each listed
+# file is held until the end of the run, about 180 B: at 1,000, a million
+# images in 8,000 near-duplicate groups of about 125 (the 1,000,000-file
+# benchmark, docs/scale.md) kept every path, and the run's last seconds rose
+# 250 MB above its steady memory. At 20, those groups hold 160,000 paths,
+# and a group of up to 20 (the usual copies of a photo) is listed whole.
+GROUP_FILES_LISTED = 20
 
 
 def index_entry(relative_path: str, sha256: str,

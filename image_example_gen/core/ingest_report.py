@@ -55,7 +55,7 @@ class IngestReport:
     skipped: One dict per skipped file: relative_path (to input_base), split
       (the input split), reason (one of `reasons`) and detail; sorted by path.
     duplicates: One dict per group of ingested files with identical bytes:
-      sha256, size, count (files), files (relative paths, the first 1,000),
+      sha256, size, count (files), files (relative paths, the first 20),
       splits (output splits) and class_names (more than one: a labelling
       error); sorted by first file.
     multi_label: Whether images have several labels each.
@@ -63,7 +63,7 @@ class IngestReport:
       turned upright and downscaled (core.publish), per source format.
     near_duplicates: One dict per group of near-duplicate images (with at
       least two distinct contents): count (images), files (relative paths,
-      the first 1,000), splits (output splits) and class_names; largest
+      the first 20), splits (output splits) and class_names; largest
       group first.
     near_duplicate_threshold: The threshold the groups were found with, in
       bits; None when near-duplicate detection was off.
@@ -358,7 +358,7 @@ class IngestReport:
 
 def group_size(group: Dict[str, Any]) -> int:
   """The number of files of a duplicate or near-duplicate group: its
-  `count` (its `files` list names at most the first 1,000), or for a report
+  `count` (its `files` list names at most the first 20), or for a report
   written before counts the length of its list."""
   return group.get('count', len(group['files']))
 
