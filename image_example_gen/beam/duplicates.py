@@ -7,7 +7,9 @@ the path, split and label of the few images that turn out to be copies. So:
    as three 64-bit ints to `ImageIndex`, a CombineFn whose accumulator is
    int64 arrays (32 bytes an image); and a JSON line (`record_line`: path,
    sha256, size, split, class) that `WriteToText` streams to files in the
-   staging folder, not to memory.
+   staging folder, not to memory. Both go as one element per batch of files
+   (a list of entries; lines joined by newlines), since Beam's cost per
+   element outweighs ours per entry.
 2. `ImageIndex` finds the ids of identical files (equal content keys, by a
    sort) and of near-duplicate groups (near_duplicate_groups.group_labels):
    sorted arrays of the copies' ids only (16 bytes a copy).
@@ -67,10 +69,11 @@ def record_line(relative_path: str, sha256: str, size: int, split: str,
 
 
 class ImageIndex(beam.CombineFn):
-  """index_entry of every ingested image -> a CopyIndex: the ids of every
-  file whose content another file repeats, and of every image in a
-  near-duplicate group (none when `threshold` is None: no near-duplicate
-  detection). Arrays throughout, about 16 bytes a copy.
+  """The index_entry of every ingested image, a batch of them per input ->
+  a CopyIndex: the ids of every file whose content another file repeats,
+  and of every image in a near-duplicate group (none when `threshold` is
+  None: no near-duplicate detection). Arrays throughout, about 16 bytes a
+  copy.
   """
 
   def __init__(self, threshold: Optional[int]):
@@ -81,14 +84,14 @@ class ImageIndex(beam.CombineFn):
     # ids, content keys; ids and fingerprints of the fingerprinted images.
     return tuple(array.array('q') for _ in range(4))
 
-  def add_input(self, accumulator, element):
+  def add_input(self, accumulator, entries):
     ids, keys, fingerprinted, fingerprints = accumulator
-    identifier, key, fingerprint = element
-    ids.append(identifier)
-    keys.append(key)
-    if fingerprint is not _NO_FINGERPRINT and self._threshold is not None:
-      fingerprinted.append(identifier)
-      fingerprints.append(fingerprint)
+    for identifier, key, fingerprint in entries:
+      ids.append(identifier)
+      keys.append(key)
+      if fingerprint is not _NO_FINGERPRINT and self._threshold is not None:
+        fingerprinted.append(identifier)
+        fingerprints.append(fingerprint)
     return accumulator
 
   def merge_accumulators(self, accumulators):
@@ -235,8 +238,8 @@ def _sort_key(class_name):
 
 
 class ReportCopies(beam.PTransform):
-  """(index entries, record lines) of the ingested images -> (exact
-  duplicate JSON lines, near-duplicate JSON lines or None).
+  """(lists of index entries, texts of record lines) of the ingested images
+  -> (exact duplicate JSON lines, near-duplicate JSON lines or None).
 
   Args:
     records_prefix: Where the record files go (in the staging folder).

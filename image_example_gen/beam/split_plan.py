@@ -4,7 +4,7 @@ near-duplicate groups.
 The stratified split (core/stratify.py) deals each stratum's distinct
 content keys out in order, so an image's split follows from its key's rank
 among its stratum's keys. `SortedKeys` (CombinePerKey over (stratum, content
-key)) keeps each stratum's keys as an int64 array, 8 bytes an image, and
+keys of a batch of files)) keeps each stratum's keys as an int64 array, 8 bytes an image, and
 emits them sorted and distinct; the encoding pass, which hashes each file
 anyway, finds its rank by binary search (`SplitPlan.split_of`). Nothing is
 kept per path: the {path: split} dict and the GroupByKey of (key, path)
@@ -32,14 +32,16 @@ __all__ = ['SortedKeys', 'SplitPlan']
 
 
 class SortedKeys(beam.CombineFn):
-  """Content keys (signed64) of one stratum -> their distinct values as a
-  sorted uint64 array (the order of the hex digests)."""
+  """Content keys (signed64) of one stratum, a batch of them per input ->
+  their distinct values as a sorted uint64 array (the order of the hex
+  digests). Batches, not keys: see beam.transform's _DigestFilesDoFn."""
 
   def create_accumulator(self) -> array.array:
     return array.array('q')
 
-  def add_input(self, accumulator: array.array, key: int) -> array.array:
-    accumulator.append(key)
+  def add_input(self, accumulator: array.array,
+                keys: Sequence[int]) -> array.array:
+    accumulator.extend(keys)
     return accumulator
 
   def merge_accumulators(self, accumulators) -> array.array:

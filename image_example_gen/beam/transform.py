@@ -181,9 +181,9 @@ class OutputSplits:
 
 
 class _DigestFilesDoFn(beam.DoFn):
-  """The split's first pass over a batch of files: (stratum, content key
-  signed64) of each file that passes the cheap check (publish.quick_check;
-  no pixel is decoded). The key (core.stratify.key_number) follows
+  """The split's first pass over a batch of files: (stratum, [content keys
+  signed64]) per stratum of the batch, of the files that pass the cheap
+  check (publish.quick_check; no pixel is decoded). The key (core.stratify.key_number) follows
   `split_key`: of the sha256 of the file's bytes, or of its path.
 
   With split_key='near_duplicate' each file is published as the encoding
@@ -205,6 +205,9 @@ class _DigestFilesDoFn(beam.DoFn):
   def process(self, batch: manifest.ManifestRange):
     by_group = self._config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
     files = size = 0
+    # One (stratum, keys) element per stratum of the batch, not one per
+    # file: Beam's cost per element is the larger one (docs/scale.md).
+    keys_by_stratum = collections.defaultdict(list)
     for source in manifest.read_range(batch):
       files += 1
       size += max(source.size, 0)
@@ -227,7 +230,8 @@ class _DigestFilesDoFn(beam.DoFn):
             (near_duplicate_groups.member_id(source.relative_path),
              near_duplicate_groups.signed64(fingerprint), key,
              source.class_key))
-      yield source.class_key, key
+      keys_by_stratum[source.class_key].append(key)
+    yield from keys_by_stratum.items()
     self._progress.add(batch.path, files=files, size=size, skipped=0)
 
 
@@ -279,6 +283,9 @@ class _EncodeImagesDoFn(beam.DoFn):
     representatives (near_duplicate_groups.GroupRepresentatives)."""
     ingested = collections.Counter()
     prepared = collections.Counter()
+    # The duplicate report's entries and lines go as one element per batch,
+    # not one per file: Beam's cost per element is the larger one.
+    index_entries, record_lines = [], []
     files = size = skipped = 0
     for source in manifest.read_range(batch):
       files += 1
@@ -294,13 +301,13 @@ class _EncodeImagesDoFn(beam.DoFn):
       for action in published.actions:
         prepared[(action, published.source_format)] += 1
       yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
-      yield beam.pvalue.TaggedOutput(
-          _INDEX_TAG, duplicates_lib.index_entry(source.relative_path, digest,
-                                                 fingerprint))
-      yield beam.pvalue.TaggedOutput(
-          _RECORD_TAG, duplicates_lib.record_line(
-              source.relative_path, digest, image_size, split,
-              source.class_key))
+      index_entries.append(duplicates_lib.index_entry(
+          source.relative_path, digest, fingerprint))
+      record_lines.append(duplicates_lib.record_line(
+          source.relative_path, digest, image_size, split, source.class_key))
+    if index_entries:
+      yield beam.pvalue.TaggedOutput(_INDEX_TAG, index_entries)
+      yield beam.pvalue.TaggedOutput(_RECORD_TAG, '\n'.join(record_lines))
     for key, count in ingested.items():
       yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))
     for key, count in prepared.items():

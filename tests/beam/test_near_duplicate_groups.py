@@ -27,10 +27,13 @@ def _sha(name: str) -> str:
 
 
 def _entries(images):
-  """{path: (sha256, fingerprint)} -> ({path: id}, ImageIndex inputs)."""
+  """{path: (sha256, fingerprint)} -> ({path: id}, ImageIndex inputs: the
+  entries in batches of two, as the encoding emits them per batch)."""
   ids = {path: groups_lib.member_id(path) for path in images}
-  return ids, [duplicates.index_entry(path, sha256, fingerprint)
-               for path, (sha256, fingerprint) in images.items()]
+  entries = [duplicates.index_entry(path, sha256, fingerprint)
+             for path, (sha256, fingerprint) in images.items()]
+  return ids, [entries[start:start + 2]
+               for start in range(0, len(entries), 2)]
 
 
 def _as_sets(index):
@@ -90,6 +93,9 @@ def test_report_copies_reads_back_only_the_copies(tmp_path):
              for path, (sha, fp, _, _, _) in images.items()]
   lines = [duplicates.record_line(path, sha, size, split, label)
            for path, (sha, _, size, split, label) in images.items()]
+  # Batches of three, as the encoding emits them.
+  entries = [entries[:3], entries[3:]]
+  lines = ['\n'.join(lines[:3]), '\n'.join(lines[3:])]
   with TestPipeline() as pipeline:
     exact, near = ((pipeline | 'Entries' >> beam.Create(entries),
                     pipeline | 'Lines' >> beam.Create(lines))
@@ -156,9 +162,10 @@ def test_split_plan_ranks_keys_as_the_stratified_assignment_does():
   plan = split_plan.SplitPlan(names, limits, stratified=True)
   keys = split_plan.SortedKeys()
   accumulator = keys.create_accumulator()
-  for key in hex_keys:
-    keys.add_input(accumulator, groups_lib.signed64(
-        stratify.key_number(key)))
+  signed = [groups_lib.signed64(stratify.key_number(key))
+            for key in hex_keys]
+  for start in range(0, len(signed), 4):  # Batches, as the first pass emits.
+    keys.add_input(accumulator, signed[start:start + 4])
   stratum_keys = {'cat': keys.extract_output(accumulator)}
   expected = dict(stratify.assign_stratum(
       [(key, key) for key in hex_keys], names, limits))
