@@ -267,11 +267,17 @@ def fingerprint_published(data: bytes,
   or Pillow cannot reduce it; the caller counts such images.
   """
   try:
-    if preview is not None and size and reuses_scaled_decode(*size):
+    if preview is not None and size and reuses_scaled_decode(
+        *size, scale=_decoded_scale(preview)):
       return fingerprint_image(preview)
     return fingerprint(data)
   except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
     return None
+
+
+def _decoded_scale(image: Image.Image) -> int:
+  """The 1/scale a JPEG was decoded at through draft() (1 without it)."""
+  return (getattr(image, 'decoderconfig', None) or (1,))[0]
 
 
 def to_hex(fp: Fingerprint) -> str:

@@ -11,6 +11,7 @@ a full Pillow decode 720 us, 1/8-scale RGB 440 us, 1/8-scale gray 330 us
 (`python tests/differential.py` gives the agreement with TensorFlow).
 """
 
+from image_example_gen.core import near_duplicates
 from image_example_gen.core import reasons
 from image_example_gen.core.image_probe import strict_policies
 from image_example_gen.core.image_probe._common import BadImageError
@@ -94,11 +95,20 @@ def _read_frame(marker: int, frame: bytes):
 
 
 def _decode_scaled(data: bytes, width: int, height: int):
-  """The gray 1/8-scale decode (a PIL image), or raises BadImageError."""
+  """The gray reduced decode (a PIL image), or raises BadImageError.
+
+  At 1/8 scale, or, for an image under 121 px on its shorter side, at the
+  scale the near-duplicate fingerprint decodes it (1/4 to 1/1, as
+  near_duplicates.open_for_fingerprint does), so that the fingerprint reuses
+  this decode instead of opening the image again: on the 96x96 px JPEGs of
+  the million-file benchmark that second decode cost about as much as the
+  check (docs/scale.md). The check is the same at any scale: libjpeg decodes
+  all of the scan data.
+  """
+  scale = min(_DCT_SCALE, near_duplicates.reduction_factor(width, height))
   image = open_with_pillow(data, 'JPEG')
   try:
-    image.draft('L', (max(1, width // _DCT_SCALE),
-                      max(1, height // _DCT_SCALE)))
+    image.draft('L', (max(1, width // scale), max(1, height // scale)))
     image.load()
   except Exception as error:  # pylint: disable=broad-except
     # libjpeg's errors reach Pillow as OSError, SyntaxError or ValueError.
