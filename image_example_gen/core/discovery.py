@@ -47,8 +47,8 @@ from apache_beam.io.filesystems import FileSystems
 from image_example_gen.core import reasons
 
 __all__ = [
-    'Discovery', 'InputSplit', 'SPLIT_FOLDER_NAMES', 'SourceFile', 'discover',
-    'list_split', 'split_folders',
+    'InputSplit', 'SPLIT_FOLDER_NAMES', 'SourceFile', 'list_split',
+    'split_folders',
     'fingerprint', 'split_root', 'walk_pattern'
 ]
 
@@ -102,42 +102,6 @@ class SourceFile(NamedTuple):
     if self.label_names:
       return '|'.join(self.label_names)
     return self.class_name or ''
-
-
-@dataclasses.dataclass(frozen=True)
-class Discovery:
-  """All files found for an ingest, sorted by (input split, relative path)."""
-  files: Tuple[SourceFile, ...]
-  # The vocabulary, once core.labeling has labelled the files.
-  class_names: Tuple[str, ...]
-  # Several labels per image (a metadata `labels` column).
-  multi_label: bool = False
-  # The class folders found (the first folder below a split root).
-  class_folders: Tuple[str, ...] = ()
-
-
-def discover(input_base: str, splits: Sequence[InputSplit], *,
-             progress_interval_s: float = PROGRESS_INTERVAL_S) -> Discovery:
-  """Lists every file of every split, in memory, with its class folder.
-
-  The launcher does not call this: core.plan streams `list_split` into its
-  store on disk. This collects the same listing for a caller that wants it
-  whole (small folders, tests).
-
-  Returns:
-    A Discovery whose files carry their class folder (`class_name`), and the
-    class folders found (`class_folders`, empty ones included).
-
-  Raises:
-    ValueError: See list_split.
-  """
-  files = []
-  class_folders = set()
-  for split in splits:
-    files.extend(list_split(input_base, split, class_folders,
-                            progress_interval_s=progress_interval_s))
-  files.sort(key=lambda source: (source.input_split, source.relative_path))
-  return Discovery(tuple(files), (), class_folders=tuple(sorted(class_folders)))
 
 
 def list_split(input_base: str, split: InputSplit, class_folders: Set[str],

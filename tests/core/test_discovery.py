@@ -6,7 +6,7 @@ Every test builds its own small tree in tmp_path. Discovery only lists files
 
 import os
 import pathlib
-from typing import Dict, Iterable
+from typing import Dict, Iterable, NamedTuple, Tuple
 
 import pytest
 
@@ -17,6 +17,12 @@ from image_example_gen.core import plan
 from image_example_gen.core.config import IngestConfig
 from image_example_gen.core import reasons
 from image_example_gen.core.discovery import InputSplit
+
+
+class Found(NamedTuple):
+  """The planned files, sorted, and the vocabulary."""
+  files: Tuple[discovery.SourceFile, ...]
+  class_names: Tuple[str, ...]
 
 
 def discover(input_base, splits, *, labeled=True, class_names=None):
@@ -31,8 +37,7 @@ def discover(input_base, splits, *, labeled=True, class_names=None):
     files = sorted(planned.files(),
                    key=lambda source: (source.input_split,
                                        source.relative_path))
-    return discovery.Discovery(tuple(files), planned.class_names,
-                               planned.multi_label)
+    return Found(tuple(files), planned.class_names)
 
 ALL = [InputSplit('train', '*')]
 TRAIN_EVAL = [InputSplit('train', 'train/*'), InputSplit('eval', 'eval/*')]
@@ -49,16 +54,16 @@ def write_images(root: pathlib.Path, relative_paths: Iterable[str]) -> None:
       path.write_bytes(factory.jpeg(size=(8, 6)))
 
 
-def by_path(found: discovery.Discovery) -> Dict[str, discovery.SourceFile]:
+def by_path(found: Found) -> Dict[str, discovery.SourceFile]:
   return {source.relative_path: source for source in found.files}
 
 
-def ingested(found: discovery.Discovery):
+def ingested(found: Found):
   """Relative paths of the files sent to the workers as images to read."""
   return sorted(s.relative_path for s in found.files if s.skip_reason is None)
 
 
-def skipped(found: discovery.Discovery):
+def skipped(found: Found):
   """{relative path: skip reason} of the files reported as skipped."""
   return {s.relative_path: s.skip_reason for s in found.files if s.skip_reason}
 

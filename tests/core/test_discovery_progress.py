@@ -52,8 +52,8 @@ def _counts(lines):
 
 def test_small_folder_logs_nothing_with_the_default_interval(folder, caplog):
   caplog.set_level(logging.INFO, logger=_LOGGER_NAME)
-  found = discovery.discover(folder, [InputSplit('train', '*')])
-  assert len(found.files) == _FILES
+  found = list(discovery.list_split(folder, InputSplit('train', '*'), set()))
+  assert len(found) == _FILES
   discovery.fingerprint(folder, 'train', '*')
   assert _progress_lines(caplog) == []
 
@@ -63,9 +63,9 @@ def test_long_listing_logs_files_so_far_and_rate(folder, caplog, monkeypatch):
   # with a 50 s interval, a line about every 50 entries.
   monkeypatch.setattr(discovery.time, 'monotonic', _SteppingClock(1.0))
   caplog.set_level(logging.INFO, logger=_LOGGER_NAME)
-  found = discovery.discover(folder, [InputSplit('train', '*')],
-                             progress_interval_s=50)
-  assert len(found.files) == _FILES
+  found = list(discovery.list_split(folder, InputSplit('train', '*'), set(),
+                                    progress_interval_s=50))
+  assert len(found) == _FILES
   lines = _progress_lines(caplog)
   counts = _counts(lines)
   assert len(counts) == 6  # 303 entries, 303 s: at 50, 100, ..., 300 s.
@@ -80,8 +80,8 @@ def test_long_listing_logs_files_so_far_and_rate(folder, caplog, monkeypatch):
 def test_rate_is_files_over_elapsed_seconds(folder, caplog, monkeypatch):
   monkeypatch.setattr(discovery.time, 'monotonic', _SteppingClock(0.5))
   caplog.set_level(logging.INFO, logger=_LOGGER_NAME)
-  discovery.discover(folder, [InputSplit('train', '*')],
-                     progress_interval_s=100)
+  list(discovery.list_split(folder, InputSplit('train', '*'), set(),
+                            progress_interval_s=100))
   first = _progress_lines(caplog)[0]
   files, seconds, rate = map(int, re.search(
       r': (\d+) files so far in (\d+) s \((\d+) files/s\)', first).groups())
@@ -104,6 +104,7 @@ def test_fingerprint_listing_logs_progress_too(folder, caplog, monkeypatch):
 def test_progress_with_the_real_clock(folder, caplog):
   # A zero interval: a line for every entry, with the real clock.
   caplog.set_level(logging.INFO, logger=_LOGGER_NAME)
-  discovery.discover(folder, [InputSplit('train', '*')], progress_interval_s=0)
+  list(discovery.list_split(folder, InputSplit('train', '*'), set(),
+                            progress_interval_s=0))
   counts = _counts(_progress_lines(caplog))
   assert counts[-1] == _FILES and counts == sorted(counts)

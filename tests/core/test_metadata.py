@@ -7,7 +7,9 @@ import pickle
 
 import pytest
 
+from image_example_gen.core import labeling
 from image_example_gen.core import metadata
+from image_example_gen.core.config import IngestConfig
 from image_example_gen.core.metadata import MetadataError
 from image_example_gen.core.metadata import reader
 from image_example_gen.core.metadata import row_builder
@@ -516,17 +518,18 @@ def test_resolve_labels_shortens_a_long_vocabulary_in_messages():
   assert 'class499' not in str(raised.value)
 
 
-def test_names_in_collects_label_names_of_good_rows(tmp_path):
-  first = metadata.read_metadata(write(
-      tmp_path, 'a/metadata.csv', 'file_name,labels\n1.jpg,cat|dog\n'
-      '/bad.jpg,cow\n'))
-  second = metadata.read_metadata(write_jsonl(
-      tmp_path, [{'file_name': '1.jpg', 'label': 'bird'}]))
-  ids = metadata.read_metadata(write(tmp_path, 'b/metadata.csv',
-                                     'file_name,label\n1.jpg,4\n'))
-
-  assert metadata.names_in([first, second, ids]) == {'cat', 'dog', 'bird'}
-  assert sorted(metadata.names_in([])) == []
+def test_the_vocabulary_comes_from_the_label_names_or_the_largest_id():
+  tables = [metadata.MetadataFile('a/metadata.csv', 'a', 'labels', {})]
+  config = IngestConfig(labels='metadata')
+  names, multi_label = labeling.metadata_vocabulary(
+      tables, [('cat', 'dog'), ('bird',), ()], config, None)
+  assert (names, multi_label) == (('bird', 'cat', 'dog'), True)
+  ids, _ = labeling.metadata_vocabulary(tables, [(4,), (0, 2)], config, None)
+  assert ids == ('0', '1', '2', '3', '4')
+  with pytest.raises(ValueError, match="mix 'label' and 'labels'"):
+    labeling.metadata_vocabulary(
+        tables + [metadata.MetadataFile('b/metadata.csv', 'b', 'label', {})],
+        [], config, None)
 
 
 def test_rows_and_problems_pickle_for_beam_workers(tmp_path):

@@ -43,7 +43,6 @@ in the launcher.
 """
 
 from image_example_gen.core.metadata.csv_rows import LABELS_SEPARATOR
-from image_example_gen.core.metadata.labels import names_in
 from image_example_gen.core.metadata.labels import resolve_labels
 from image_example_gen.core.metadata.reader import METADATA_FILE_NAMES
 from image_example_gen.core.metadata.reader import duplicate_problems
@@ -70,6 +69,6 @@ __all__ = [
     'INT64', 'LABELS_SEPARATOR', 'Label', 'METADATA_FILE_NAMES',
     'MetadataError', 'MetadataFile', 'MetadataRow', 'MetadataTable',
     'RowProblem', 'UNPARSABLE_ROW', 'UNSAFE_FILE_NAME', 'duplicate_problems',
-    'find_metadata_file', 'names_in', 'read_metadata', 'resolve_labels',
+    'find_metadata_file', 'read_metadata', 'resolve_labels',
     'scan_metadata'
 ]

@@ -1,23 +1,13 @@
 """Turns the labels of metadata rows into class ids of a vocabulary."""
 
 import functools
-from typing import Dict, FrozenSet, Iterable, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 from image_example_gen.core.metadata import table
 
-__all__ = ['names_in', 'resolve_labels']
+__all__ = ['resolve_labels']
 
 _SHOWN_NAMES = 20
-
-
-def names_in(tables: Iterable[table.MetadataTable]) -> FrozenSet[str]:
-  """The label names (not ids) used by the good rows of `tables`.
-
-  Sort them to build a vocabulary when labels are names.
-  """
-  return frozenset(label for metadata in tables
-                   for row in metadata.rows.values() for label in row.labels
-                   if isinstance(label, str))
 
 
 def resolve_labels(labels: Tuple[table.Label, ...],
