@@ -96,12 +96,7 @@ class MetadataTable:
   """A metadata file read in full.
 
   Attributes:
-    path: The metadata file.
-    folder: Its folder (os.path.dirname of a local path: '' for a bare
-      file name), to which every file_name is relative.
-    label_column: 'label', 'labels' or None.
-    column_types: Feature column -> 'int64', 'float' or 'bytes', in the
-      file's column order (CSV header; JSONL: first appearance).
+    path, folder, label_column, column_types: As in MetadataFile.
     rows: The good rows, by normalized file_name.
     problems: The rows left out, in line order.
   """
