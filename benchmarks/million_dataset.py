@@ -93,10 +93,10 @@ from image_example_gen.core import reasons
 __all__ = [
     'DAMAGE_KINDS', 'DEFAULT_DAMAGED_FRACTION', 'DEFAULT_LIBRARY',
     'EXPECTED_REASONS', 'NUM_CLASSES', 'Damage', 'damage_plan',
-    'damaged_csv_path', 'damaged_data_dir', 'default_data_dir', 'ensure_damaged',
-    'ensure_dataset', 'file_name', 'images_dir', 'metadata_path',
-    'read_damaged_list', 'read_damaged_marker', 'read_marker', 'relative_path',
-    'unique_jpeg'
+    'damaged_bytes', 'damaged_csv_path', 'damaged_data_dir',
+    'default_data_dir', 'ensure_damaged', 'ensure_dataset', 'file_name',
+    'images_dir', 'metadata_path', 'read_damaged_list', 'read_damaged_marker',
+    'read_marker', 'relative_path', 'unique_jpeg'
 ]
 
 NUM_CLASSES = 10
