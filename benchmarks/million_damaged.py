@@ -61,6 +61,7 @@ class Check:
     report_examples_per_reason: Entries per reason in the report's own list.
     total_examples: The report's total_examples.
     report_bytes: Size of ingest_report.json.
+    report_list_bytes: Size of its list of skipped files (json.dumps).
     skipped_file_bytes: Size of skipped.jsonl.
     summary_lines: Lines of the report's summary (what the ingest logs).
     mismatches: One line per difference from what damaged.csv expects.
@@ -74,6 +75,7 @@ class Check:
       default_factory=dict)
   total_examples: int = 0
   report_bytes: int = 0
+  report_list_bytes: int = 0
   skipped_file_bytes: int = 0
   summary_lines: int = 0
   mismatches: List[str] = dataclasses.field(default_factory=list)
@@ -120,6 +122,7 @@ def check_artifact(artifact_dir: str, expected: Mapping[str, str],
   check.total_examples = report['total_examples']
   check.report_bytes = len(files.read_bytes(
       files.join(artifact_dir, artifact.REPORT_FILE_NAME)))
+  check.report_list_bytes = len(json.dumps(report['skipped']))
   check.skipped_file_bytes = len(skipped_data)
   check.report_examples_per_reason = dict(collections.Counter(
       entry['reason'] for entry in report['skipped']))
@@ -210,6 +213,7 @@ def summary(check: Check, ingest_seconds: Optional[float]) -> Dict[str, Any]:
       'peak_rss_mb': resource.getrusage(
           resource.RUSAGE_SELF).ru_maxrss / 1024,
       'report_bytes': check.report_bytes,
+      'report_list_bytes': check.report_list_bytes,
       'skipped_file_bytes': check.skipped_file_bytes,
       'summary_lines': check.summary_lines,
       'passed': check.passed,
@@ -225,7 +229,8 @@ def _print_summary(values: Mapping[str, Any], check: Check) -> None:
         f'{values["skipped_per_reason"]}, examples {values["total_examples"]}')
   print(f'ingest {ingest}, peak RSS {values["peak_rss_mb"]:.0f} MB')
   print(f'{artifact.REPORT_FILE_NAME} {values["report_bytes"]} bytes '
-        f'(lists {values["report_examples_per_reason"]}), '
+        f'(its skipped list {values["report_list_bytes"]} bytes: '
+        f'{values["report_examples_per_reason"]}), '
         f'{artifact.SKIPPED_FILE_NAME} {values["skipped_file_bytes"]} bytes, '
         f'summary {values["summary_lines"]} lines')
   print(f'mismatches {len(check.mismatches)}: '

@@ -58,17 +58,20 @@ benchmark (benchmarks/million_damaged.py):
                                 images/ (as the ingest report names it),
                                 reason the one the ingest reports for it
     DAMAGED.json                written last: source, files, fraction,
-                                damaged, kinds and seconds; a complete
-                                variant of the same source and fraction is
-                                reused
+                                damaged, kinds, reasons and seconds; a
+                                complete variant of the same dataset and
+                                fraction is reused
 
-The damaged files are spread evenly: file count is round(files * FRACTION),
-one in each of that many equal runs of indices, at a position drawn from
+The damaged files are spread evenly: round(files * FRACTION) of them, one in
+each of that many equal runs of indices, at a position drawn from
 random.Random(DAMAGE_SEED) (deterministic across Python versions), which
 spreads them over every class folder. Each is one of the damage real folders
 have (`DAMAGE_KINDS`): a JPEG cut short at 10-90% of its length (60%), a
 zero-byte file (20%), a text file with the .jpg name (20%, an HTML error page
 a failed download saved).
+
+Linking is fast: 1,000,000 files (10,000 damaged) in 25 s, 100,000 in 2 s,
+with 2 processes on 2 cores busy with another benchmark.
 """
 
 import argparse
@@ -91,12 +94,12 @@ from PIL import Image
 from image_example_gen.core import reasons
 
 __all__ = [
-    'DAMAGE_KINDS', 'DEFAULT_DAMAGED_FRACTION', 'DEFAULT_LIBRARY',
-    'EXPECTED_REASONS', 'NUM_CLASSES', 'Damage', 'damage_plan',
-    'damaged_bytes', 'damaged_csv_path', 'damaged_data_dir',
-    'default_data_dir', 'ensure_damaged', 'ensure_dataset', 'file_name',
-    'images_dir', 'metadata_path', 'read_damaged_list', 'read_damaged_marker',
-    'read_marker', 'relative_path', 'unique_jpeg'
+    'DAMAGE_KINDS', 'DAMAGE_SEED', 'DEFAULT_DAMAGED_FRACTION',
+    'DEFAULT_LIBRARY', 'EMPTY', 'EXPECTED_REASONS', 'NUM_CLASSES', 'TEXT',
+    'TRUNCATED', 'Damage', 'damage_plan', 'damaged_bytes', 'damaged_csv_path',
+    'damaged_data_dir', 'default_data_dir', 'ensure_damaged', 'ensure_dataset',
+    'file_name', 'images_dir', 'metadata_path', 'read_damaged_list',
+    'read_damaged_marker', 'read_marker', 'relative_path', 'unique_jpeg'
 ]
 
 NUM_CLASSES = 10
@@ -364,7 +367,7 @@ def _kind_of(draw: float) -> str:
     if draw < share:
       return kind
     draw -= share
-  return kind  # Rounding left draw at the end of the last share.
+  return next(reversed(DAMAGE_KINDS))  # Rounding left draw past the end.
 
 
 def damaged_bytes(original: bytes, damage: Damage) -> bytes:
@@ -408,7 +411,8 @@ def ensure_damaged(data_dir: str,
 
   Raises:
     FileNotFoundError: No complete dataset at data_dir.
-    ValueError: fraction outside [0, 1].
+    ValueError: fraction outside [0, 1], or damaged_dir inside data_dir or
+      holding it (rebuilding would remove the dataset's files).
   """
   source_marker = read_marker(data_dir)
   if source_marker is None:
@@ -416,6 +420,7 @@ def ensure_damaged(data_dir: str,
         f'No complete dataset in {data_dir} (no {_MARKER}): generate it '
         'first (python -m benchmarks.million_dataset --files N)')
   damaged_dir = damaged_dir or damaged_data_dir(data_dir)
+  _check_apart(data_dir, damaged_dir)
   marker = read_damaged_marker(damaged_dir)
   if (marker and marker['source'] == os.path.abspath(data_dir) and
       marker['source_marker'] == source_marker and
@@ -442,6 +447,14 @@ def ensure_damaged(data_dir: str,
             encoding='utf-8') as file:
     json.dump(marker, file)
   return dict(marker, reused=False)
+
+
+def _check_apart(data_dir: str, damaged_dir: str) -> None:
+  """Raises ValueError unless neither folder is inside the other."""
+  data, damaged = os.path.realpath(data_dir), os.path.realpath(damaged_dir)
+  if os.path.commonpath([data, damaged]) in (data, damaged):
+    raise ValueError(f'The damaged variant {damaged_dir} must be outside the '
+                     f'dataset {data_dir}, and hold no part of it')
 
 
 def _link_and_damage(data_dir: str, damaged_dir: str, num_files: int,

@@ -136,6 +136,16 @@ def test_no_variant_without_a_complete_dataset(tmp_path):
     million_dataset.damage_plan(_FILES, 1.5)
 
 
+def test_the_variant_never_replaces_its_dataset(dataset):
+  data_dir, _, _, digests_before = dataset
+  for damaged_dir in (data_dir, os.path.join(data_dir, 'damaged'),
+                      os.path.dirname(data_dir)):
+    with pytest.raises(ValueError):
+      million_dataset.ensure_damaged(data_dir, damaged_dir=damaged_dir,
+                                     log=_quiet)
+  assert _digests(data_dir) == digests_before
+
+
 def test_the_check_passes_on_a_real_ingest(ingested):
   damaged_dir, output_dir = ingested
   expected = million_dataset.read_damaged_list(damaged_dir)
