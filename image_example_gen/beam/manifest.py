@@ -28,8 +28,8 @@ from image_example_gen.beam import progress
 from image_example_gen.core.discovery import SourceFile
 from image_example_gen.core.plan import Plan
 
-__all__ = ['MANIFEST_FILE_NAME', 'ManifestRange', 'StagedFiles', 'read_range',
-           'stage']
+__all__ = ['MANIFEST_FILE_NAME', 'ManifestRange', 'StagedFiles', 'batch_size',
+           'read_range', 'stage']
 
 # The manifest's file name in the staging folder.
 MANIFEST_FILE_NAME = 'files.jsonl'
@@ -38,6 +38,11 @@ MANIFEST_FILE_NAME = 'files.jsonl'
 # to aim for, so that every worker gets several even on small inputs.
 MAX_BATCH_SIZE = 100
 TARGET_BATCHES = 64
+# Beyond 10,000,000 files, batches grow past MAX_BATCH_SIZE so that there
+# are at most this many: the ranges go into the job graph (28 B each,
+# pickled), which Dataflow refuses above about 20 MB; 100,000,000 files in
+# batches of 100 would be 1,000,000 ranges, 28 MB (docs/scale.md).
+MAX_BATCHES = 100_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,10 +88,9 @@ def _write_manifest(files: Iterable[SourceFile], total: int,
   """Writes the files, already in order, in batches to a new manifest.
 
   Returns:
-    The batches: about TARGET_BATCHES of them, of at most MAX_BATCH_SIZE
-    files each.
+    The batches (see batch_size).
   """
-  size = min(MAX_BATCH_SIZE, max(1, -(-total // TARGET_BATCHES)))
+  size = batch_size(total)
   ranges = []
   offset = 0
   files = iter(files)
@@ -102,6 +106,13 @@ def _write_manifest(files: Iterable[SourceFile], total: int,
       ranges.append(ManifestRange(path, offset, offset + len(batch)))
       offset += len(batch)
   return ranges
+
+
+def batch_size(total: int) -> int:
+  """Files per batch for `total` files: about TARGET_BATCHES batches of at
+  most MAX_BATCH_SIZE files, and never more than MAX_BATCHES batches."""
+  return max(-(-total // MAX_BATCHES),
+             min(MAX_BATCH_SIZE, max(1, -(-total // TARGET_BATCHES))))
 
 
 def read_range(batch: ManifestRange) -> Iterator[SourceFile]:

@@ -14,7 +14,8 @@ metadata.csv join (1,654 MB). The figures since are in docs/scale.md.
 
 The database is the launcher's own scratch file: workers never read it (they
 read the manifest), so it stays on local disk even when the staging folder is
-on gs://. It takes about 250 B per file (docs/scale.md).
+on gs://. It takes 167 B a file on disk, 435 B with a metadata row
+(100,000 files, docs/scale.md).
 """
 
 import ast
