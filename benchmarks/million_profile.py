@@ -17,7 +17,9 @@ Two measurements, on a million_dataset folder:
   digest     hashlib.sha256 of the bytes, as the stratify pass and the
              Example's image/sha256 take it (hexdigest)
   quick check  publish.quick_check: the structure walk of the stratify pass
-  check      publish.publish_image: the decode check (1/8-scale JPEG decode)
+  check      publish.publish_image: the decode check (a reduced JPEG decode:
+             1/8, or the fingerprint's scale under 121 px)
+  fingerprint  near_duplicates.fingerprint_published, reusing that decode
   encode     example_encoder.build_example + SerializeToString
   write      the TFRecord framing with CRC32C (sink.masked_crc32c) and a
              write to a local file
@@ -157,6 +159,7 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
   from image_example_gen.core import discovery
   from image_example_gen.core import example_encoder
   from image_example_gen.core import plan
+  from image_example_gen.core import near_duplicates
   from image_example_gen.core import publish
   from image_example_gen.core.config import IngestConfig
   # pylint: enable=g-import-not-at-top
@@ -201,6 +204,11 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
           lambda i: publish.quick_check(data[i], config), len(sources)),
       'check (publish_image, decode)': _per_file(
           lambda i: publish.publish_image(data[i], config), len(sources)),
+      'fingerprint (near duplicates, from the check\'s decode)': _per_file(
+          lambda i: near_duplicates.fingerprint_published(
+              published[i].data, published[i].info.preview,
+              (published[i].info.width, published[i].info.height)),
+          len(sources)),
       'encode (build_example + serialize)': _per_file(encode, len(sources)),
   }
   with tempfile.TemporaryDirectory() as folder:
