@@ -1,8 +1,9 @@
 """The list of files to ingest: written once by the launcher, read by the workers.
 
 `stage(planned, staging_dir)` writes the planned files (core.plan) to a
-manifest in the staging folder and returns what the pipeline needs: the batches, the
-vocabulary, the totals and the folder where workers report their progress.
+manifest in the staging folder and returns what the pipeline needs: the
+batches, the vocabulary, the totals and the folder where workers report their
+progress.
 
 The launcher writes one JSON line per file to a manifest on storage every
 worker can read (a local temp folder for the DirectRunner, the pipeline's temp

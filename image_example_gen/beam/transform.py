@@ -182,9 +182,10 @@ class OutputSplits:
 
 class _DigestFilesDoFn(beam.DoFn):
   """The split's first pass over a batch of files: (stratum, [content keys
-  signed64]) per stratum of the batch, of the files that pass the cheap
-  check (publish.quick_check; no pixel is decoded). The key (core.stratify.key_number) follows
-  `split_key`: of the sha256 of the file's bytes, or of its path.
+  signed64]) per stratum of the batch, of the files that pass the cheap check
+  (publish.quick_check; no pixel is decoded). The key
+  (core.stratify.key_number) follows `split_key`: of the sha256 of the file's
+  bytes, or of its path.
 
   With split_key='near_duplicate' each file is published as the encoding
   pass will (decode check, transcoding, turning upright) and goes to the

@@ -100,7 +100,7 @@ __all__ = [
     'edges_from_fingerprints', 'find_probability', 'first_shared_band',
     'fingerprint', 'fingerprint_image', 'fingerprint_pixels', 'from_hex',
     'groups_from_edges', 'guaranteed_distance', 'hamming',
-    'near_duplicate_groups', 'open_for_fingerprint', 'pairs_within',
+    'jpeg_decode_scale', 'near_duplicate_groups', 'open_for_fingerprint', 'pairs_within',
     'reduction_factor', 'reuses_scaled_decode', 'to_hex'
 ]
 
@@ -154,12 +154,19 @@ def reuses_scaled_decode(width: int, height: int,
   return scale <= reduction_factor(width, height)
 
 
+def jpeg_decode_scale(width: int, height: int) -> int:
+  """The 1/scale at which libjpeg decodes a JPEG for its fingerprint: the
+  reduction it needs, at most 1/8 (the decode check decodes at it too, so
+  that the fingerprint reuses the check's decode)."""
+  return min(reduction_factor(width, height), _JPEG_MAX_SCALE)
+
+
 def open_for_fingerprint(data: bytes) -> Image.Image:
   """Opens image bytes; a JPEG is set to decode gray at the reduced scale."""
   image = Image.open(io.BytesIO(data))
   if image.format == 'JPEG':
     width, height = image.size
-    scale = min(reduction_factor(width, height), _JPEG_MAX_SCALE)
+    scale = jpeg_decode_scale(width, height)
     if scale > 1:
       # Floor sizes make Pillow choose exactly `scale` (it takes the largest
       # of 8, 4, 2, 1 not above min(width // w, height // h)).
@@ -218,10 +225,10 @@ def fingerprint_image(image: Image.Image) -> Optional[Fingerprint]:
   the pixels you publish: if the ingest turns images upright, turn the
   (reduced) image the same way first.
   """
-  scale = getattr(image, 'decoderconfig', None) or (1,)
-  if scale[0] > 1 and min(image.size) < CANONICAL_SIDE:
+  scale = _decoded_scale(image)
+  if scale > 1 and min(image.size) < CANONICAL_SIDE:
     raise ValueError(
-        f'a 1/{scale[0]} decode of {image.size[0]}x{image.size[1]} px is too '
+        f'a 1/{scale} decode of {image.size[0]}x{image.size[1]} px is too '
         'small to fingerprint; pass the image bytes to fingerprint()')
   factor = reduction_factor(*image.size)
   if image.mode in ('I', 'F') or image.mode.startswith('I;16'):

@@ -62,8 +62,7 @@ class Plan:
     label = self._labeler.label
     tables = self._tables
     for stored in self._store.planned():
-      table = tables.get(stored.table_id) if stored.table_id is not None else None
-      yield label(stored.source, table, stored.row)
+      yield label(stored.source, tables.get(stored.table_id), stored.row)
 
 
 def plan_files(
@@ -181,7 +180,9 @@ def _store_row_entries(store: PlanStore, table_id: int,
   repeated = store.take_repeated_rows(table_id)
   store.add_files(
       (_problem_entry(where, split, problem), None, None)
-      for problem in metadata.duplicate_problems(dict(repeated)))
+      for problem in metadata.duplicate_problems(repeated))
+  # A list, not a generator: SQLite must finish reading `files` in
+  # rows_without_file before add_files writes to it.
   entries: List[discovery.SourceFile] = [
       labeling.row_entry(
           where, line, split, reasons.METADATA_ROW_WITHOUT_FILE,

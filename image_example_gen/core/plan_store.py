@@ -25,7 +25,7 @@ import pickle
 import shutil
 import sqlite3
 import tempfile
-from typing import Iterable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from image_example_gen.core.discovery import SourceFile
 from image_example_gen.core.metadata import MetadataRow
@@ -120,11 +120,11 @@ class PlanStore:
     self._db.execute('COMMIT')
 
   def take_repeated_rows(
-      self, table_id: int) -> List[Tuple[str, List[Tuple[int, str]]]]:
+      self, table_id: int) -> Dict[str, List[Tuple[int, str]]]:
     """Removes the rows naming a file another row names too, and returns them.
 
     Returns:
-      [(row key, [(line, file_name as written), ...]), ...] by row key.
+      {row key: [(line, file_name as written), ...]}, in row key order.
     """
     self._index()
     repeated = {}
@@ -136,7 +136,7 @@ class PlanStore:
       repeated.setdefault(key, []).append((line, written))
     self._db.executemany('DELETE FROM rows WHERE table_id = ? AND row_key = ?',
                          ((table_id, key) for key in repeated))
-    return sorted(repeated.items())
+    return repeated
 
   def rows_without_file(self, table_id: int) -> Iterator[Tuple[str, int]]:
     """(row key, line) of the table's rows that name no file found."""

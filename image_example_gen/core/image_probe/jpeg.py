@@ -25,8 +25,6 @@ __all__ = ['probe']
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # Lossless JPEG, which libjpeg-turbo (TensorFlow's decoder) does not read.
 _LOSSLESS_SOF_MARKERS = frozenset((0xC3, 0xC7, 0xCB, 0xCF))
-# libjpeg scales the inverse DCT by 1/1 to 1/8.
-_DCT_SCALE = 8
 
 
 def probe(data: bytes, *, decode: bool, max_pixels: int) -> ImageInfo:
@@ -105,7 +103,7 @@ def _decode_scaled(data: bytes, width: int, height: int):
   check (docs/scale.md). The check is the same at any scale: libjpeg decodes
   all of the scan data.
   """
-  scale = min(_DCT_SCALE, near_duplicates.reduction_factor(width, height))
+  scale = near_duplicates.jpeg_decode_scale(width, height)
   image = open_with_pillow(data, 'JPEG')
   try:
     image.draft('L', (max(1, width // scale), max(1, height // scale)))

@@ -1,8 +1,9 @@
 """Turns parsed rows into typed MetadataRows, storing equal values once.
 
-A million rows must fit in a few hundred MB, so equal label tuples, label
-names and feature values (a column's `(640,)`, `('cc-by',)` ...) are shared
-objects instead of one copy per row. Each feature column shares at most
+Equal label tuples, label names and feature values (a column's `(640,)`,
+`('cc-by',)` ...) are shared objects instead of one copy per row, so that a
+MetadataTable of a million rows (read_metadata) fits in a few hundred MB;
+the launcher's plan stores its rows on disk instead (core.plan_store). Each feature column shares at most
 _SHARED_PER_COLUMN distinct values, so a column of unique values (captions,
 ids) costs no more than a bounded table.
 """
