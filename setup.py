@@ -28,7 +28,6 @@ setuptools.setup(
         'isal>=1.6',
         'google-crc32c>=1.5',
         'protobuf>=4.25,<5',
-        'scipy>=1.10',  # connected components of near-duplicate edges
     ],
     extras_require={
         'test': ['pytest>=8', 'psutil>=5'],

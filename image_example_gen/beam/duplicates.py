@@ -1,46 +1,56 @@
 """The report's exact duplicates and near-duplicate groups, in flat memory.
 
 Finding them needs every ingested image at once, but describing them needs
-the path, split and label of the few images that turn out to be copies. So:
+the path, split and label of the few images that turn out to be copies. So
+the per-image state goes to files in the staging folder, not to memory:
 
-1. The encoding pass emits, per image, (member id, content key, fingerprint)
-   as three 64-bit ints to `ImageIndex`, a CombineFn whose accumulator is
-   int64 arrays (32 bytes an image); and a JSON line (`record_line`: path,
-   sha256, size, split, class) that `WriteToText` streams to files in the
-   staging folder, not to memory. Both go as one element per batch of files
-   (a list of entries; lines joined by newlines), since Beam's cost per
-   element outweighs ours per entry.
-2. `ImageIndex` finds the ids of identical files (equal content keys, by a
-   sort) and of near-duplicate groups (near_duplicate_groups.group_labels):
-   sorted arrays of the copies' ids only (16 bytes a copy).
-3. Once the record files are written, `_ReadCopies` streams them back and
-   keeps the records of those copies, which `SummarizeGroup` (CombinePerKey)
-   sums up per group, naming at most GROUP_FILES_LISTED files, into one JSON
-   line per group (`duplicate_group`, `near_duplicate_group`).
+1. The encoding pass emits, per batch of files, an index line (`index_line`:
+   member id, content key and fingerprint of each image, 25 bytes each,
+   base64) and the images' JSON record lines (`record_line`: path, sha256,
+   size, split, class). `WriteToText` streams both to files.
+2. Once the index is written, `find_copies`, on one worker, reads it into
+   arrays and finds the ids of identical files (equal content keys, by a
+   sort) and of near-duplicate groups (near_duplicate_groups.group_labels).
+   It writes them, the copies only (16 bytes a copy), to one file beside the
+   index, and passes on that file's name.
+3. `_ReadCopies` loads that file once per worker, streams the record files
+   back and keeps the records of the copies, which `SummarizeGroup`
+   (CombinePerKey) sums up per group, naming at most GROUP_FILES_LISTED
+   files, into one JSON line per group (`duplicate_group`,
+   `near_duplicate_group`).
 
-Measured against the GroupByKey of one record per image it replaces
-(docs/scale.md): the DirectRunner held that GroupByKey's whole input in
-memory.
+Why files, and not a CombineFn of arrays (before): a runner encodes a
+combine's accumulator and its result to pass them on, and the in-process
+DirectRunner held several copies of them at once. At a million images
+(benchmarks/copies_profile.py) the accumulator's 32 MB grew the memory
+through the run and then by 164 MB in the 0.3 s that passed it on;
+docs/scale.md has the figures.
 """
 
-import array
+
+import base64
 import bisect
 import heapq
 import json
-from typing import Dict, Iterator, NamedTuple, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 import numpy as np
 
 from image_example_gen.beam import near_duplicate_groups
+from image_example_gen.core import memory
 from image_example_gen.core import stratify
 
-__all__ = ['GROUP_FILES_LISTED', 'CopyIndex', 'ImageIndex', 'ReportCopies',
-           'SummarizeGroup', 'duplicate_group', 'index_entry',
-           'near_duplicate_group', 'record_line']
+__all__ = ['GROUP_FILES_LISTED', 'CopyIndex', 'ReportCopies',
+           'SummarizeGroup', 'copy_index', 'duplicate_group', 'find_copies',
+           'index_entry', 'index_line', 'load_copy_index',
+           'near_duplicate_group', 'read_index', 'record_line']
 
-_NO_FINGERPRINT = None
+# An index entry on disk: member id, content key, fingerprint (0 when
+# `fingerprinted` is 0: none), little-endian, packed.
+INDEX_DTYPE = np.dtype([('id', '<i8'), ('key', '<i8'), ('fingerprint', '<i8'),
+                        ('fingerprinted', 'u1')])
 # Files of a group that its report line names (all are counted): bounded, so
 # that a group of a million blank images stays a small record. Each listed
 # file is held until the end of the run, about 180 B: at 1,000, a million
@@ -53,12 +63,36 @@ GROUP_FILES_LISTED = 20
 
 def index_entry(relative_path: str, sha256: str,
                 fingerprint: Optional[int]) -> Tuple[int, int, Optional[int]]:
-  """What ImageIndex takes for an image: (member id, content key,
-  fingerprint or None), ints signed64."""
+  """What the index keeps of an image: (member id, content key, fingerprint
+  or None), ints signed64."""
   return (near_duplicate_groups.member_id(relative_path),
           near_duplicate_groups.signed64(stratify.key_number(sha256)),
           None if fingerprint is None else
           near_duplicate_groups.signed64(fingerprint))
+
+
+def index_line(entries: Iterable[Tuple[int, int, Optional[int]]]) -> str:
+  """A batch of index entries as one line of text: the INDEX_DTYPE records,
+  base64."""
+  entries = list(entries)
+  records = np.zeros(len(entries), dtype=INDEX_DTYPE)
+  for record, (identifier, key, fingerprint) in zip(records, entries):
+    record['id'], record['key'] = identifier, key
+    if fingerprint is not None:
+      record['fingerprint'], record['fingerprinted'] = fingerprint, 1
+  return base64.b64encode(records.tobytes()).decode('ascii')
+
+
+def read_index(file_names: Iterable[str]) -> np.ndarray:
+  """Every entry of the index files (lines of `index_line`), as one
+  INDEX_DTYPE array; the bytes grow in one buffer, not in a list of
+  pieces to join."""
+  buffer = bytearray()
+  for file_name in file_names:
+    with FileSystems.open(file_name) as file:
+      for line in file:
+        buffer += base64.b64decode(line)
+  return np.frombuffer(buffer, dtype=INDEX_DTYPE)
 
 
 def record_line(relative_path: str, sha256: str, size: int, split: str,
@@ -68,57 +102,49 @@ def record_line(relative_path: str, sha256: str, size: int, split: str,
                     ensure_ascii=False)
 
 
-class ImageIndex(beam.CombineFn):
-  """The index_entry of every ingested image, a batch of them per input ->
-  a CopyIndex: the ids of every file whose content another file repeats,
-  and of every image in a near-duplicate group (none when `threshold` is
-  None: no near-duplicate detection). Arrays throughout, about 16 bytes a
-  copy.
-  """
+def copy_index(index_files: Iterable[str],
+               threshold: Optional[int]) -> 'CopyIndex':
+  """What the index files say of copies: the ids of every file whose content
+  another file repeats, and of every image in a near-duplicate group (none
+  when `threshold` is None: no near-duplicate detection).
 
-  def __init__(self, threshold: Optional[int]):
-    super().__init__()
-    self._threshold = threshold
+  The index (25 bytes an image) is let go before the grouping, which takes
+  the fingerprints and their ids (16 bytes an image) only."""
+  index = read_index(index_files)
+  order = np.argsort(index['key'], kind='stable')
+  keys = index['key'][order]
+  repeated = np.zeros(len(keys), dtype=bool)
+  if len(keys) > 1:
+    same = keys[1:] == keys[:-1]
+    repeated[1:] |= same
+    repeated[:-1] |= same
+  duplicates = _SortedIds(index['id'][order][repeated], keys[repeated])
+  del order, keys, repeated
+  if threshold is None:
+    return CopyIndex(duplicates, None)
+  fingerprinted = index['fingerprinted'].astype(bool)
+  ids, fingerprints = (index['id'][fingerprinted],
+                       index['fingerprint'][fingerprinted])
+  del index, fingerprinted
+  indices, labels = near_duplicate_groups.group_labels(fingerprints, threshold)
+  return CopyIndex(duplicates, _SortedIds(ids[indices], labels))
 
-  def create_accumulator(self):
-    # ids, content keys; ids and fingerprints of the fingerprinted images.
-    return tuple(array.array('q') for _ in range(4))
 
-  def add_input(self, accumulator, entries):
-    ids, keys, fingerprinted, fingerprints = accumulator
-    for identifier, key, fingerprint in entries:
-      ids.append(identifier)
-      keys.append(key)
-      if fingerprint is not _NO_FINGERPRINT and self._threshold is not None:
-        fingerprinted.append(identifier)
-        fingerprints.append(fingerprint)
-    return accumulator
+def find_copies(index_files: List[str], threshold: Optional[int],
+                copies_path: str) -> str:
+  """Reads the index files, writes their CopyIndex to `copies_path`
+  (CopyIndex.write), and returns that path."""
+  found = copy_index(sorted(index_files), threshold)
+  with FileSystems.create(copies_path) as file:
+    found.write(file)
+  del found
+  memory.release_freed()
+  return copies_path
 
-  def merge_accumulators(self, accumulators):
-    accumulators = iter(accumulators)
-    merged = next(accumulators)
-    for more in accumulators:
-      for mine, theirs in zip(merged, more):
-        mine.extend(theirs)
-    return merged
 
-  def extract_output(self, accumulator) -> 'CopyIndex':
-    ids, keys, fingerprinted, fingerprints = (
-        np.frombuffer(values, dtype=np.int64) for values in accumulator)
-    order = np.argsort(keys, kind='stable')
-    keys, ids = keys[order], ids[order]
-    repeated = np.zeros(len(keys), dtype=bool)
-    if len(keys) > 1:
-      same = keys[1:] == keys[:-1]
-      repeated[1:] |= same
-      repeated[:-1] |= same
-    duplicates = _SortedIds(ids[repeated], keys[repeated])
-    if self._threshold is None:
-      return CopyIndex(duplicates, None)
-    indices, labels = near_duplicate_groups.group_labels(
-        fingerprints, self._threshold)
-    return CopyIndex(duplicates,
-                     _SortedIds(fingerprinted[indices], labels))
+def load_copy_index(copies_path: str) -> 'CopyIndex':
+  with FileSystems.open(copies_path) as file:
+    return CopyIndex.read(file)
 
 
 class _SortedIds:
@@ -133,6 +159,12 @@ class _SortedIds:
   def __len__(self) -> int:
     return len(self._ids)
 
+  @classmethod
+  def from_sorted(cls, ids: np.ndarray, values: np.ndarray) -> '_SortedIds':
+    sorted_ids = cls.__new__(cls)
+    sorted_ids._ids, sorted_ids._values = ids, values  # pylint: disable=protected-access
+    return sorted_ids
+
   def as_dict(self) -> Dict[int, int]:
     return dict(zip(self._ids.tolist(), self._values.tolist()))
 
@@ -144,23 +176,47 @@ class _SortedIds:
 
 
 class CopyIndex(NamedTuple):
-  """What ImageIndex found: `duplicates` maps a file's id to its content key,
+  """What copy_index found: `duplicates` maps a file's id to its content key,
   `groups` (None without near-duplicate detection) an image's id to its
   group's label; both hold the copies only."""
   duplicates: _SortedIds
   groups: Optional[_SortedIds]
 
+  def write(self, file) -> None:
+    """To a binary file: the arrays in .npy format, one after the other."""
+    parts = [self.duplicates] + ([self.groups] if self.groups else [])
+    np.lib.format.write_array(file, np.array([len(parts)], dtype=np.int64))
+    for part in parts:
+      # pylint: disable=protected-access
+      np.lib.format.write_array(file, part._ids)
+      np.lib.format.write_array(file, part._values)
+
+  @classmethod
+  def read(cls, file) -> 'CopyIndex':
+    count = int(np.lib.format.read_array(file)[0])
+    parts = [_SortedIds.from_sorted(np.lib.format.read_array(file),
+                                    np.lib.format.read_array(file))
+             for _ in range(count)]
+    return cls(parts[0], parts[1] if count > 1 else None)
+
 
 class _ReadCopies(beam.DoFn):
   """Streams a file of record lines; emits the records of copies, keyed by
   their group: (sha256, record) to DUPLICATE and (group id, record) to
-  NEAR_DUPLICATE, a record being (path, sha256, split, class, size)."""
+  NEAR_DUPLICATE, a record being (path, sha256, split, class, size). The
+  CopyIndex comes as the path of its file, loaded once per DoFn."""
 
   DUPLICATE = 'duplicate'
   NEAR_DUPLICATE = 'near_duplicate'
 
-  def process(self, file_name: str, index: CopyIndex):
-    duplicates, groups = index
+  def __init__(self):
+    super().__init__()
+    self._loaded = None  # (path, CopyIndex)
+
+  def process(self, file_name: str, copies_path: str):
+    if self._loaded is None or self._loaded[0] != copies_path:
+      self._loaded = copies_path, load_copy_index(copies_path)
+    duplicates, groups = self._loaded[1]
     if not len(duplicates) and not groups:
       return
     with FileSystems.open(file_name) as file:
@@ -238,11 +294,12 @@ def _sort_key(class_name):
 
 
 class ReportCopies(beam.PTransform):
-  """(lists of index entries, texts of record lines) of the ingested images
-  -> (exact duplicate JSON lines, near-duplicate JSON lines or None).
+  """(index lines, texts of record lines) of the ingested images, a batch
+  each -> (exact duplicate JSON lines, near-duplicate JSON lines or None).
 
   Args:
-    records_prefix: Where the record files go (in the staging folder).
+    records_prefix: Where the index, the record files and the copies' file
+      go (in the staging folder).
     threshold: near_duplicate_threshold, or None for no near duplicates.
   """
 
@@ -252,13 +309,18 @@ class ReportCopies(beam.PTransform):
     self._threshold = threshold
 
   def expand(self, inputs):
-    entries, lines = inputs
-    index = entries | 'IndexImages' >> beam.CombineGlobally(
-        ImageIndex(self._threshold))
+    index_lines, lines = inputs
+    copies_file = (
+        index_lines
+        | 'WriteIndex' >> beam.io.WriteToText(
+            self._records_prefix + '-index', '.b64')
+        | 'ListIndexFiles' >> beam.combiners.ToList()
+        | 'FindCopies' >> beam.Map(find_copies, self._threshold,
+                                   self._records_prefix + '-copies.npy'))
     written = lines | 'WriteRecords' >> beam.io.WriteToText(
         self._records_prefix, '.jsonl')
     copies = written | 'ReadCopies' >> beam.ParDo(
-        _ReadCopies(), beam.pvalue.AsSingleton(index)).with_outputs(
+        _ReadCopies(), beam.pvalue.AsSingleton(copies_file)).with_outputs(
             _ReadCopies.DUPLICATE, _ReadCopies.NEAR_DUPLICATE)
     duplicates = (copies[_ReadCopies.DUPLICATE]
                   | 'SummarizeDuplicates' >> beam.CombinePerKey(

@@ -307,7 +307,8 @@ class _EncodeImagesDoFn(beam.DoFn):
       record_lines.append(duplicates_lib.record_line(
           source.relative_path, digest, image_size, split, source.class_key))
     if index_entries:
-      yield beam.pvalue.TaggedOutput(_INDEX_TAG, index_entries)
+      yield beam.pvalue.TaggedOutput(
+          _INDEX_TAG, duplicates_lib.index_line(index_entries))
       yield beam.pvalue.TaggedOutput(_RECORD_TAG, '\n'.join(record_lines))
     for key, count in ingested.items():
       yield beam.pvalue.TaggedOutput(_INGESTED_TAG, (key, count))

@@ -2,9 +2,9 @@
 
 Plain functions (Pillow and numpy, no Beam, no TensorFlow). The ingest's
 workers call `fingerprint_published` for `image/phash`; its Beam pipeline
-finds the edges with `edges_from_fingerprints` and the groups with scipy's
-connected components over them (beam/near_duplicate_groups.py: group_labels,
-in arrays). `UnionFind`, `groups_from_edges`, `near_duplicate_groups` and
+finds the edges with `edge_chunks` and folds them into groups as they come
+(`component_roots`, union-find in arrays; beam/near_duplicate_groups.py:
+group_labels). `UnionFind`, `groups_from_edges`, `near_duplicate_groups` and
 `describe_groups` are the one-process reference the tests and
 benchmarks/near_duplicate_eval.py use. docs/near_duplicates.md gives the method and
 its figures; `python -m benchmarks.near_duplicate_eval` measures them.
@@ -46,8 +46,8 @@ value exactly land in one bucket; only the members of a bucket are compared
 (`pairs_within`), and the pairs within `threshold` are the edges of a graph
 whose connected components are the groups (`groups_from_edges`, union-find
 over the edges only). The ingest gathers every (id, fingerprint) in one
-CombineFn (16 bytes an image), runs `edges_from_fingerprints` on it and
-takes the connected components with scipy; on a
+file of 25 bytes an image (beam/duplicates.py), runs `edge_chunks` on it and
+folds the edges into groups with `component_roots`; on a
 runner whose shuffle spills to disk, (band key, (id, fingerprint)) per image,
 a GroupByKey and `pairs_within` per bucket give the same groups, sharded.
 
@@ -96,8 +96,8 @@ from image_example_gen.core import config as config_lib
 __all__ = [
     'CANONICAL_SIDE', 'DEFAULT_BANDS', 'DEFAULT_MAX_BUCKET', 'DEFAULT_TABLES',
     'DEFAULT_THRESHOLD', 'FINGERPRINT_BITS', 'MIN_SIDE', 'PHASH_FEATURE',
-    'UnionFind', 'band_count', 'band_keys', 'describe_groups',
-    'edges_from_fingerprints', 'find_probability', 'first_shared_band',
+    'UnionFind', 'band_count', 'band_keys', 'component_roots',
+    'describe_groups', 'edge_chunks', 'edges_from_fingerprints', 'find_probability', 'first_shared_band',
     'fingerprint', 'fingerprint_image', 'fingerprint_pixels', 'from_hex',
     'groups_from_edges', 'guaranteed_distance', 'hamming',
     'jpeg_decode_scale', 'near_duplicate_groups', 'open_for_fingerprint', 'pairs_within',
@@ -608,46 +608,69 @@ def edges_from_fingerprints(fps: Union[Sequence[Fingerprint], np.ndarray],
                             max_bucket: Optional[int] = DEFAULT_MAX_BUCKET
                             ) -> np.ndarray:
   """Every bucket of every band id at once, in numpy: an (edges, 3) array of
-  (index a, index b, distance), indices into `fps`.
+  (index a, index b, distance), indices into `fps`: `edge_chunks`, joined.
 
   The groups of these edges equal those of `pairs_within` over the buckets
   of `band_keys` (same banding, same first-band rule, same cap); only the
   edge lists differ (small buckets give every pair, not a spanning forest).
-  Memory: a few arrays of len(fps) words, one band id at a time.
+  """
+  found = list(edge_chunks(fps, threshold, bands=bands, tables=tables,
+                           max_bucket=max_bucket))
+  if not found:
+    return np.zeros((0, 3), dtype=np.int64)
+  return np.concatenate(found)
+
+
+def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
+                threshold: int = DEFAULT_THRESHOLD,
+                *,
+                bands: int = DEFAULT_BANDS,
+                tables: int = DEFAULT_TABLES,
+                max_bucket: Optional[int] = DEFAULT_MAX_BUCKET
+                ) -> Iterator[np.ndarray]:
+  """The edges of `edges_from_fingerprints`, as the (k, 3) int64 arrays that
+  each step of each band id finds, so that a caller can fold them into its
+  groups (`component_roots`) without holding them all.
+
+  Memory: a few arrays of len(fps) words, one band id at a time; indices
+  are int32 below 2^31 images.
   """
   fps = np.asarray(fps, dtype=np.uint64)
   count = len(fps)
+  index_type = np.int32 if count < 2**31 else np.int64
   # Sorted once by (fingerprint, index); a stable sort of each band's values
   # then gives the (band value, fingerprint, index) order, which a lexsort of
   # the three took per band. Band values fit 16 (or 32) bits, and the stable
   # sort of those is a radix sort. On the 1,000,000 fingerprints of the
   # million-file benchmark, ImageIndex.extract_output took 2.6 s instead of
-  # 8.9 s, with the same edges (its peak, +131 MB, is the edges and the
-  # graph, not the sort).
-  by_fingerprint = np.argsort(fps, kind='stable')
+  # 8.9 s, with the same edges.
+  by_fingerprint = np.argsort(fps, kind='stable').astype(index_type)
   sorted_fps = fps[by_fingerprint]
   slices = _band_slices(bands)
   small_limit = _SMALL_BUCKET if max_bucket is None else min(_SMALL_BUCKET,
                                                                max_bucket)
-  found = []
   for table in range(tables):
     permuted = _permute_array(sorted_fps, table)
     for band, (shift, mask) in enumerate(slices):
       band_id = table * bands + band
       values = ((permuted >> np.uint64(shift)) & np.uint64(mask)).astype(
           np.uint16 if mask <= 0xFFFF else np.uint32)
+      # One array at a time, each let go before the next is made: at a
+      # million images each is 2-8 MB.
       order = np.argsort(values, kind='stable')
-      values, words, ids = (values[order], sorted_fps[order],
-                            by_fingerprint[order])
+      values = values[order]
+      words = sorted_fps[order]
+      ids = by_fingerprint[order]
       del order
       identical = (values[1:] == values[:-1]) & (words[1:] == words[:-1])
       if band_id == 0 and identical.any():
-        found.append(np.stack([ids[:-1][identical], ids[1:][identical],
-                               np.zeros(int(identical.sum()), np.int64)], 1))
+        yield from _edges(ids, np.flatnonzero(identical), 1)
       first = np.ones(count, dtype=bool)
       first[1:] = ~identical
       del identical
-      values, words, ids = values[first], words[first], ids[first]
+      values = values[first]
+      words = words[first]
+      ids = ids[first]
       del first
       starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
       sizes = np.diff(np.r_[starts, len(values)])
@@ -660,7 +683,7 @@ def edges_from_fingerprints(fps: Union[Sequence[Fingerprint], np.ndarray],
                                   bands=bands, tables=tables,
                                   max_bucket=max_bucket))
         if edges:
-          found.append(np.array(edges, dtype=np.int64).reshape(-1, 3))
+          yield np.array(edges, dtype=np.int64).reshape(-1, 3)
       for step in range(1, min(small_limit, len(values))):
         same = (values[step:] == values[:-step]) & small[step:]
         if not same.any():
@@ -674,12 +697,83 @@ def edges_from_fingerprints(fps: Union[Sequence[Fingerprint], np.ndarray],
                                        band_id, bands)
           left, distances = left[keep], distances[keep]
         if len(left):
-          found.append(np.stack([ids[left], ids[left + step],
-                                 distances.astype(np.int64)], 1))
+          yield from _edges(ids, left, step, distances)
     del permuted
-  if not found:
-    return np.zeros((0, 3), dtype=np.int64)
-  return np.concatenate(found)
+
+
+def _edges(ids: np.ndarray, left: np.ndarray, step: int,
+           distances: Optional[np.ndarray] = None) -> Iterator[np.ndarray]:
+  """The edges (ids[left], ids[left + step], distance; 0 without
+  `distances`) as int64 (k, 3) arrays of at most _UNION_BATCH rows, made one
+  at a time: a million identical images make one chain of a million
+  edges."""
+  for start in range(0, len(left), _UNION_BATCH):
+    part = left[start:start + _UNION_BATCH]
+    edges = np.zeros((len(part), 3), dtype=np.int64)
+    edges[:, 0] = ids[part]
+    edges[:, 1] = ids[part + step]
+    if distances is not None:
+      edges[:, 2] = distances[start:start + _UNION_BATCH]
+    yield edges
+
+
+def component_roots(count: int, chunks: Iterable[np.ndarray]) -> np.ndarray:
+  """Connected components of `count` nodes, in arrays: each node's root (the
+  smallest index of its component), from edge chunks ((k, 2+) arrays of
+  node indices) folded in _UNION_BATCH edges at a time, so that the edges
+  are never all held.
+
+  On the million-file benchmark's 1,000,000 fingerprints it replaces a scipy
+  graph of all 1.24 million edges (benchmarks/copies_profile.py,
+  docs/scale.md).
+  """
+  parent = np.arange(count, dtype=np.int32 if count < 2**31 else np.int64)
+  pending, size = [], 0
+  for chunk in chunks:
+    pending.append(chunk[:, :2].astype(parent.dtype))
+    size += len(chunk)
+    if size >= _UNION_BATCH:
+      parent = _unite(parent, np.concatenate(pending))
+      pending, size = [], 0
+  if pending:
+    parent = _unite(parent, np.concatenate(pending))
+  return parent
+
+
+# Edges folded into the roots at a time: each fold passes over every node a
+# few times, so folding each step's edges (about 1,000 steps at a million
+# images) would cost seconds; 2^18 pairs of int32 take 2 MB.
+_UNION_BATCH = 1 << 18
+
+
+def _unite(parent: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+  """Union-find by hooking, on a flat `parent` (every node points at its
+  root): each round takes every pair's two roots, hooks the larger to the
+  smaller (`np.minimum.at`: of several hooks on one root the smallest wins,
+  and the pairs that lost try again next round), then flattens every path.
+  A parent is never above its node, so no cycle forms; every round hooks at
+  least one root, so the rounds end."""
+  a, b = pairs[:, 0], pairs[:, 1]
+  while len(a):
+    a, b = parent[a], parent[b]
+    differ = a != b
+    a, b = a[differ], b[differ]
+    if not len(a):
+      break
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    np.minimum.at(parent, high, low)
+    parent = _flatten(parent)
+    a, b = low, high
+  return parent
+
+
+def _flatten(parent: np.ndarray) -> np.ndarray:
+  """Points every node at its root."""
+  while True:
+    grand = parent[parent]
+    if np.array_equal(grand, parent):
+      return parent
+    parent = grand
 
 
 # ---------------------------------------------------------------------------

@@ -26,14 +26,18 @@ def _sha(name: str) -> str:
   return (name.encode().hex() * 64)[:64]
 
 
-def _entries(images):
-  """{path: (sha256, fingerprint)} -> ({path: id}, ImageIndex inputs: the
-  entries in batches of two, as the encoding emits them per batch)."""
+def _entries(images, tmp_path):
+  """{path: (sha256, fingerprint)} -> ({path: id}, index files: the entries
+  in lines of two, as the encoding emits them per batch, in two files)."""
   ids = {path: groups_lib.member_id(path) for path in images}
   entries = [duplicates.index_entry(path, sha256, fingerprint)
              for path, (sha256, fingerprint) in images.items()]
-  return ids, [entries[start:start + 2]
-               for start in range(0, len(entries), 2)]
+  lines = [duplicates.index_line(entries[start:start + 2])
+           for start in range(0, len(entries), 2)]
+  files = [tmp_path / 'index-0.b64', tmp_path / 'index-1.b64']
+  files[0].write_text('\n'.join(lines[:2]) + '\n')
+  files[1].write_text('\n'.join(lines[2:]) + '\n')
+  return ids, [str(file) for file in files]
 
 
 def _as_sets(index):
@@ -48,36 +52,46 @@ def _as_sets(index):
   return duplicates.as_dict(), {frozenset(group) for group in members.values()}
 
 
-def test_image_index_finds_copies_and_transitive_groups():
-  ids, entries = _entries({
+def _found(index_files, threshold, tmp_path):
+  """find_copies's file, read back, as _as_sets gives it."""
+  copies = duplicates.find_copies(index_files, threshold,
+                                  str(tmp_path / 'copies.npy'))
+  return _as_sets(duplicates.load_copy_index(copies))
+
+
+def test_find_copies_finds_copies_and_transitive_groups(tmp_path):
+  ids, index_files = _entries({
       '1': (_sha('a'), _A), '2': (_sha('b'), _A_NEAR),
       '3': (_sha('c'), _A_NEARER), '4': (_sha('d'), _B),
-      '5': (_sha('e'), _C), '6': (_sha('d'), _B), '7': (_sha('f'), None)})
-  with TestPipeline() as pipeline:
-    found = (pipeline
-             | beam.Create(entries)
-             | beam.CombineGlobally(duplicates.ImageIndex(threshold=2))
-             | beam.Map(_as_sets))
-    key_d = groups_lib.signed64(stratify.key_number(_sha('d')))
-    # 1-2 and 2-3 are within 2 bits (1-3 is not): one group by
-    # transitivity; 4 and 6 are identical files; 5 and 7 are alone.
-    assert_that(found, equal_to([(
-        {ids['4']: key_d, ids['6']: key_d},
-        {frozenset((ids['1'], ids['2'], ids['3'])),
-         frozenset((ids['4'], ids['6']))})]))
+      '5': (_sha('e'), _C), '6': (_sha('d'), _B), '7': (_sha('f'), None)},
+                              tmp_path)
+  key_d = groups_lib.signed64(stratify.key_number(_sha('d')))
+  # 1-2 and 2-3 are within 2 bits (1-3 is not): one group by transitivity;
+  # 4 and 6 are identical files; 5 and 7 are alone.
+  assert _found(index_files, 2, tmp_path) == (
+      {ids['4']: key_d, ids['6']: key_d},
+      {frozenset((ids['1'], ids['2'], ids['3'])),
+       frozenset((ids['4'], ids['6']))})
 
 
-def test_image_index_without_near_duplicates_finds_copies_only():
-  ids, entries = _entries({'1': (_sha('a'), _A), '2': (_sha('a'), None),
-                           '3': (_sha('b'), _A)})
+def test_find_copies_without_near_duplicates_finds_copies_only(tmp_path):
+  ids, index_files = _entries({'1': (_sha('a'), _A), '2': (_sha('a'), None),
+                               '3': (_sha('b'), _A)}, tmp_path)
   key_a = groups_lib.signed64(stratify.key_number(_sha('a')))
-  with TestPipeline() as pipeline:
-    found = (pipeline
-             | beam.Create(entries)
-             | beam.CombineGlobally(duplicates.ImageIndex(threshold=None))
-             | beam.Map(_as_sets))
-    assert_that(found, equal_to([({ids['1']: key_a, ids['2']: key_a},
-                                  None)]))
+  assert _found(index_files, None, tmp_path) == (
+      {ids['1']: key_a, ids['2']: key_a}, None)
+
+
+def test_index_lines_keep_every_bit_of_ids_keys_and_fingerprints(tmp_path):
+  entries = [(-2**63, 2**63 - 1, None), (0, -1, 0), (2**63 - 1, -2**63, -1),
+             (5, 6, 2**62)]
+  (tmp_path / 'index.b64').write_text(
+      duplicates.index_line(entries[:3]) + '\n' +
+      duplicates.index_line(entries[3:]) + '\n')
+  index = duplicates.read_index([str(tmp_path / 'index.b64')])
+  assert [(int(record['id']), int(record['key']),
+           int(record['fingerprint']) if record['fingerprinted'] else None)
+          for record in index] == entries
 
 
 def test_report_copies_reads_back_only_the_copies(tmp_path):
@@ -94,7 +108,8 @@ def test_report_copies_reads_back_only_the_copies(tmp_path):
   lines = [duplicates.record_line(path, sha, size, split, label)
            for path, (sha, _, size, split, label) in images.items()]
   # Batches of three, as the encoding emits them.
-  entries = [entries[:3], entries[3:]]
+  entries = [duplicates.index_line(entries[:3]),
+             duplicates.index_line(entries[3:])]
   lines = ['\n'.join(lines[:3]), '\n'.join(lines[3:])]
   with TestPipeline() as pipeline:
     exact, near = ((pipeline | 'Entries' >> beam.Create(entries),

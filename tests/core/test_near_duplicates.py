@@ -430,6 +430,45 @@ def test_union_find_matches_breadth_first_search_on_random_graphs():
     assert nd.groups_from_edges(edges) == _components(nodes, edges)
 
 
+def _groups_of_roots(roots):
+  members = collections.defaultdict(list)
+  for node, root in enumerate(roots.tolist()):
+    members[root].append(node)
+  return sorted((group for group in members.values() if len(group) > 1),
+                key=lambda group: (-len(group), group[0]))
+
+
+@pytest.mark.parametrize('batch', [1, 7, 1 << 18])
+def test_component_roots_match_breadth_first_search(monkeypatch, batch):
+  """Array union-find (hooking rounds), folded in batches of `batch` edges,
+  against a breadth-first search; with chains given largest node first,
+  whose pairs all hook in one round."""
+  monkeypatch.setattr(nd, '_UNION_BATCH', batch)
+  rng = random.Random(31)
+  for trial in range(20):
+    nodes = list(range(300))
+    edges = [(rng.randrange(300), rng.randrange(300)) for _ in range(200)]
+    if trial % 2:
+      edges += [(node, node - 1) for node in range(299, 250, -1)]
+    edges = [(a, b) for a, b in edges if a != b]
+    chunks = [np.array(edges[start:start + 13], dtype=np.int64)
+              for start in range(0, len(edges), 13)]
+    roots = nd.component_roots(len(nodes), chunks)
+    assert _groups_of_roots(roots) == _components(nodes, edges)
+    # Every root is its component's smallest node.
+    assert all(roots[node] <= node for node in nodes)
+  assert nd.component_roots(3, []).tolist() == [0, 1, 2]
+
+
+def test_edge_chunks_cut_a_long_chain_into_bounded_chunks(monkeypatch):
+  monkeypatch.setattr(nd, '_UNION_BATCH', 10)
+  fps = [0x00000000FFFFFFFF] * 35 + [0x0F0F0F0F0F0F0F0F]
+  chunks = list(nd.edge_chunks(fps, 4))
+  assert max(len(chunk) for chunk in chunks) == 10
+  assert _groups_of_roots(nd.component_roots(len(fps), chunks)) == [
+      list(range(35))]
+
+
 def test_describe_groups():
   groups = [['a', 'b', 'c'], ['d', 'e']]
   labels = {'a': 'cat', 'b': 'cat', 'c': 'dog', 'd': 'cat', 'e': 'cat'}
