@@ -32,7 +32,8 @@ import base64
 import bisect
 import heapq
 import json
-from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import (Dict, Iterable, Iterator, List, NamedTuple, Optional,
+                    Sequence, Tuple)
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -44,7 +45,7 @@ from image_example_gen.core import stratify
 
 __all__ = ['GROUP_FILES_LISTED', 'CopyIndex', 'ReportCopies',
            'SummarizeGroup', 'copy_index', 'duplicate_group', 'find_copies',
-           'index_entry', 'index_line', 'load_copy_index',
+           'Index', 'index_entry', 'index_line', 'load_copy_index',
            'near_duplicate_group', 'read_index', 'record_line']
 
 # An index entry on disk: member id, content key, fingerprint (0 when
@@ -83,16 +84,39 @@ def index_line(entries: Iterable[Tuple[int, int, Optional[int]]]) -> str:
   return base64.b64encode(records.tobytes()).decode('ascii')
 
 
-def read_index(file_names: Iterable[str]) -> np.ndarray:
-  """Every entry of the index files (lines of `index_line`), as one
-  INDEX_DTYPE array; the bytes grow in one buffer, not in a list of
-  pieces to join."""
-  buffer = bytearray()
+class Index(NamedTuple):
+  """The index's columns, an entry per image."""
+  ids: np.ndarray  # int64 member ids.
+  keys: np.ndarray  # int64 (signed64) content keys.
+  fingerprints: np.ndarray  # int64 (signed64); 0 where not fingerprinted.
+  fingerprinted: np.ndarray  # bool.
+
+
+def read_index(file_names: Sequence[str]) -> Index:
+  """Every entry of the index files (lines of `index_line`), as columns.
+
+  The columns are allocated once, for as many entries as the files' bytes
+  can hold (base64 gives 3 bytes per 4 characters), and filled line by
+  line: no list of pieces to join, no second copy."""
+  file_names = list(file_names)
+  total_bytes = sum(
+      metadata.size_in_bytes for result in FileSystems.match(file_names)
+      for metadata in result.metadata_list)
+  capacity = total_bytes * 3 // 4 // INDEX_DTYPE.itemsize
+  index = Index(*(np.zeros(capacity, dtype) for dtype in (
+      np.int64, np.int64, np.int64, bool)))
+  count = 0
   for file_name in file_names:
     with FileSystems.open(file_name) as file:
       for line in file:
-        buffer += base64.b64decode(line)
-  return np.frombuffer(buffer, dtype=INDEX_DTYPE)
+        records = np.frombuffer(base64.b64decode(line), dtype=INDEX_DTYPE)
+        end = count + len(records)
+        index.ids[count:end] = records['id']
+        index.keys[count:end] = records['key']
+        index.fingerprints[count:end] = records['fingerprint']
+        index.fingerprinted[count:end] = records['fingerprinted']
+        count = end
+  return Index(*(column[:count] for column in index))
 
 
 def record_line(relative_path: str, sha256: str, size: int, split: str,
@@ -102,32 +126,43 @@ def record_line(relative_path: str, sha256: str, size: int, split: str,
                     ensure_ascii=False)
 
 
-def copy_index(index_files: Iterable[str],
+def copy_index(index_files: Sequence[str],
                threshold: Optional[int]) -> 'CopyIndex':
   """What the index files say of copies: the ids of every file whose content
   another file repeats, and of every image in a near-duplicate group (none
   when `threshold` is None: no near-duplicate detection).
 
-  The index (25 bytes an image) is let go before the grouping, which takes
-  the fingerprints and their ids (16 bytes an image) only."""
-  index = read_index(index_files)
-  order = np.argsort(index['key'], kind='stable')
-  keys = index['key'][order]
-  repeated = np.zeros(len(keys), dtype=bool)
-  if len(keys) > 1:
-    same = keys[1:] == keys[:-1]
-    repeated[1:] |= same
-    repeated[:-1] |= same
-  duplicates = _SortedIds(index['id'][order][repeated], keys[repeated])
-  del order, keys, repeated
+  Each column is let go as soon as it has served: the content keys after
+  the exact duplicates, the fingerprints after the grouping, so that the
+  grouping's output (16 bytes a grouped image) is sorted with little else
+  held."""
+  ids, keys, fingerprints, fingerprinted = read_index(index_files)
+  duplicates = _exact_duplicates(ids, keys)
+  del keys
   if threshold is None:
     return CopyIndex(duplicates, None)
-  fingerprinted = index['fingerprinted'].astype(bool)
-  ids, fingerprints = (index['id'][fingerprinted],
-                       index['fingerprint'][fingerprinted])
-  del index, fingerprinted
+  if not fingerprinted.all():
+    ids, fingerprints = ids[fingerprinted], fingerprints[fingerprinted]
+  del fingerprinted
   indices, labels = near_duplicate_groups.group_labels(fingerprints, threshold)
-  return CopyIndex(duplicates, _SortedIds(ids[indices], labels))
+  del fingerprints
+  members = ids[indices]
+  del ids, indices
+  return CopyIndex(duplicates, _SortedIds(members, labels))
+
+
+def _exact_duplicates(ids: np.ndarray, keys: np.ndarray) -> '_SortedIds':
+  """{id: content key} of the files whose key another file has."""
+  ordered = np.sort(keys)
+  repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+  del ordered
+  if not len(repeated):
+    empty = np.zeros(0, dtype=np.int64)
+    return _SortedIds(empty, empty)
+  position = np.minimum(np.searchsorted(repeated, keys), len(repeated) - 1)
+  copies = repeated[position] == keys
+  del position
+  return _SortedIds(ids[copies], keys[copies])
 
 
 def find_copies(index_files: List[str], threshold: Optional[int],
@@ -153,8 +188,9 @@ class _SortedIds:
 
   def __init__(self, ids: np.ndarray, values: np.ndarray):
     order = np.argsort(ids, kind='stable')
-    self._ids = np.ascontiguousarray(ids[order])
-    self._values = np.ascontiguousarray(values[order])
+    self._ids = ids[order]
+    del ids
+    self._values = values[order]
 
   def __len__(self) -> int:
     return len(self._ids)
@@ -184,7 +220,8 @@ class CopyIndex(NamedTuple):
 
   def write(self, file) -> None:
     """To a binary file: the arrays in .npy format, one after the other."""
-    parts = [self.duplicates] + ([self.groups] if self.groups else [])
+    parts = [self.duplicates] + ([self.groups] if self.groups is not None
+                                 else [])
     np.lib.format.write_array(file, np.array([len(parts)], dtype=np.int64))
     for part in parts:
       # pylint: disable=protected-access
@@ -239,52 +276,77 @@ def _hashable(class_name):
 class SummarizeGroup(beam.CombineFn):
   """The records of one group's files -> what the report says of it: the
   number of files, the first `max_files` paths in sorted order, the splits,
-  the class names, up to two distinct contents and the size of the first.
-  Bounded whatever the group's size: a group of a million blank images
-  costs what a group of `max_files` does."""
+  the class names, whether it holds two distinct contents, and the size of
+  the first file. Bounded whatever the group's size: a group of a million
+  blank images costs what a group of `max_files` does.
+
+  Accumulator: [count, sorted paths, size of the first path, splits, class
+  names, a digest, whether another digest was seen]; lists, not sets, and
+  paths, not (path, size) pairs: at a million images in 7,971 groups, the
+  run's last step holds one per group (benchmarks/copies_profile.py).
+  """
 
   def __init__(self, max_files: int = GROUP_FILES_LISTED):
     super().__init__()
     self._max_files = max_files
 
   def create_accumulator(self):
-    return [0, [], set(), set(), set()]
+    return [0, [], 0, [], [], None, False]
 
   def add_input(self, accumulator, record):
     path, sha256, split, class_name, size = record
     accumulator[0] += 1
     files = accumulator[1]
+    if not files or path < files[0]:
+      accumulator[2] = size
     if len(files) < self._max_files:
-      bisect.insort(files, (path, size))
-    elif (path, size) < files[-1]:
+      bisect.insort(files, path)
+    elif path < files[-1]:
       files.pop()
-      bisect.insort(files, (path, size))
-    accumulator[2].add(split)
-    accumulator[3].add(class_name)
-    if len(accumulator[4]) < 2:
-      accumulator[4].add(sha256)
+      bisect.insort(files, path)
+    _add_new(accumulator[3], split)
+    _add_new(accumulator[4], class_name)
+    if accumulator[5] is None:
+      accumulator[5] = sha256
+    elif sha256 != accumulator[5]:
+      accumulator[6] = True
     return accumulator
 
   def merge_accumulators(self, accumulators):
     merged = self.create_accumulator()
-    for count, files, splits, class_names, digests in accumulators:
+    for count, files, size, splits, class_names, digest, other in (
+        accumulators):
+      if not count:
+        continue
+      if not merged[1] or (files and files[0] < merged[1][0]):
+        merged[2] = size
       merged[0] += count
       merged[1] = heapq.nsmallest(self._max_files, merged[1] + files)
-      merged[2] |= splits
-      merged[3] |= class_names
-      merged[4] = set(sorted(merged[4] | digests)[:2])
+      for split in splits:
+        _add_new(merged[3], split)
+      for class_name in class_names:
+        _add_new(merged[4], class_name)
+      if merged[5] is None:
+        merged[5], merged[6] = digest, other
+      elif other or digest != merged[5]:
+        merged[6] = True
     return merged
 
   def extract_output(self, accumulator):
-    count, files, splits, class_names, digests = accumulator
+    count, files, size, splits, class_names, _, other = accumulator
     return {
         'count': count,
-        'files': [path for path, _ in files],
-        'size': files[0][1] if files else 0,
+        'files': files,
+        'size': size,
         'splits': sorted(splits),
         'class_names': sorted(class_names, key=_sort_key),
-        'distinct_contents': len(digests),
+        'distinct_contents': 2 if other else min(count, 1),
     }
+
+
+def _add_new(values: list, value) -> None:
+  if value not in values:
+    values.append(value)
 
 
 def _sort_key(class_name):

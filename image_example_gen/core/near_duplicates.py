@@ -589,14 +589,15 @@ def _permute_array(fps: np.ndarray, table: int) -> np.ndarray:
 
 def _earlier_band_shared(difference: np.ndarray, band_id: int, bands: int
                         ) -> np.ndarray:
-  """Whether each XOR of a pair is zero on some band id below band_id."""
+  """Whether each XOR of a pair is zero on some band id below band_id (one
+  permutation per table)."""
   shared = np.zeros(len(difference), dtype=bool)
   slices = _band_slices(bands)
-  for earlier in range(band_id):
-    table, band = divmod(earlier, bands)
-    shift, mask = slices[band]
+  for table in range((band_id + bands - 1) // bands):
     word = _permute_array(difference, table)
-    shared |= ((word >> np.uint64(shift)) & np.uint64(mask)) == 0
+    for band in range(min(bands, band_id - table * bands)):
+      shift, mask = slices[band]
+      shared |= ((word >> np.uint64(shift)) & np.uint64(mask)) == 0
   return shared
 
 
@@ -626,79 +627,126 @@ def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
                 *,
                 bands: int = DEFAULT_BANDS,
                 tables: int = DEFAULT_TABLES,
-                max_bucket: Optional[int] = DEFAULT_MAX_BUCKET
+                max_bucket: Optional[int] = DEFAULT_MAX_BUCKET,
+                part_size: int = 1 << 17
                 ) -> Iterator[np.ndarray]:
-  """The edges of `edges_from_fingerprints`, as the (k, 3) int64 arrays that
-  each step of each band id finds, so that a caller can fold them into its
-  groups (`component_roots`) without holding them all.
+  """The edges of `edges_from_fingerprints`, as (k, 3) int64 arrays of at
+  most _UNION_BATCH rows, so that a caller can fold them into its groups
+  (`component_roots`) without holding them all.
 
-  Memory: a few arrays of len(fps) words, one band id at a time; indices
-  are int32 below 2^31 images.
+  Memory: besides `fps`, a copy in sorted order and its indices (12 bytes
+  an image), one band's values and order (6 bytes), and the arrays of one
+  part of the band at a time: the band's buckets taken in order of their
+  value, about `part_size` images a part. At a million images that is about
+  26 MB, where sorting whole bands took 56 MB, in the same time
+  (benchmarks/copies_profile.py).
   """
   fps = np.asarray(fps, dtype=np.uint64)
-  count = len(fps)
-  index_type = np.int32 if count < 2**31 else np.int64
+  index_type = np.int32 if len(fps) < 2**31 else np.int64
   # Sorted once by (fingerprint, index); a stable sort of each band's values
   # then gives the (band value, fingerprint, index) order, which a lexsort of
   # the three took per band. Band values fit 16 (or 32) bits, and the stable
   # sort of those is a radix sort. On the 1,000,000 fingerprints of the
-  # million-file benchmark, ImageIndex.extract_output took 2.6 s instead of
-  # 8.9 s, with the same edges.
+  # million-file benchmark the grouping took 2.6 s instead of 8.9 s.
   by_fingerprint = np.argsort(fps, kind='stable').astype(index_type)
-  sorted_fps = fps[by_fingerprint]
-  slices = _band_slices(bands)
+  sorted_fps = np.ascontiguousarray(fps[by_fingerprint], dtype='<u8')
+  # Byte k of each fingerprint, most significant first, without a copy.
+  byte_columns = sorted_fps.view(np.uint8).reshape(-1, 8)[:, ::-1]
   small_limit = _SMALL_BUCKET if max_bucket is None else min(_SMALL_BUCKET,
                                                                max_bucket)
-  for table in range(tables):
-    permuted = _permute_array(sorted_fps, table)
-    for band, (shift, mask) in enumerate(slices):
-      band_id = table * bands + band
-      values = ((permuted >> np.uint64(shift)) & np.uint64(mask)).astype(
-          np.uint16 if mask <= 0xFFFF else np.uint32)
-      # One array at a time, each let go before the next is made: at a
-      # million images each is 2-8 MB.
-      order = np.argsort(values, kind='stable')
-      values = values[order]
-      words = sorted_fps[order]
-      ids = by_fingerprint[order]
-      del order
-      identical = (values[1:] == values[:-1]) & (words[1:] == words[:-1])
-      if band_id == 0 and identical.any():
-        yield from _edges(ids, np.flatnonzero(identical), 1)
-      first = np.ones(count, dtype=bool)
-      first[1:] = ~identical
-      del identical
-      values = values[first]
-      words = words[first]
-      ids = ids[first]
-      del first
-      starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-      sizes = np.diff(np.r_[starts, len(values)])
-      small = np.repeat(sizes <= small_limit, sizes)
-      for start, size in zip(starts[sizes > small_limit],
-                             sizes[sizes > small_limit]):
-        members = list(zip(ids[start:start + size].tolist(),
-                           words[start:start + size].tolist()))
-        edges = list(pairs_within(members, threshold, band=band_id,
-                                  bands=bands, tables=tables,
-                                  max_bucket=max_bucket))
-        if edges:
-          yield np.array(edges, dtype=np.int64).reshape(-1, 3)
-      for step in range(1, min(small_limit, len(values))):
-        same = (values[step:] == values[:-step]) & small[step:]
-        if not same.any():
-          break
-        left = np.flatnonzero(same)
-        distances = _popcount(words[left] ^ words[left + step])
-        close = distances <= threshold
-        left, distances = left[close], distances[close]
-        if band_id:
-          keep = ~_earlier_band_shared(words[left] ^ words[left + step],
-                                       band_id, bands)
-          left, distances = left[keep], distances[keep]
-        if len(left):
-          yield from _edges(ids, left, step, distances)
-    del permuted
+  for band_id in range(tables * bands):
+    values = _band_values(byte_columns, band_id, bands)
+    order = np.argsort(values, kind='stable').astype(index_type)
+    for part in _parts(values, order, part_size):
+      in_order = order[part]
+      yield from _bucket_edges(values[in_order], sorted_fps[in_order],
+                               by_fingerprint[in_order], threshold, band_id,
+                               bands, tables, max_bucket, small_limit)
+
+
+def _band_values(byte_columns: np.ndarray, band_id: int,
+                 bands: int) -> np.ndarray:
+  """Band `band_id`'s value of each fingerprint (uint16, or uint32 for
+  bands wider than 16 bits): its table's permutation, looked up a byte at a
+  time for that band's bits only."""
+  table, band = divmod(band_id, bands)
+  shift, mask = _band_slices(bands)[band]
+  value_type = np.uint16 if mask <= 0xFFFF else np.uint32
+  lookup = ((_table_lookup_array(table) >> np.uint64(shift)) &
+            np.uint64(mask)).astype(value_type)
+  values = np.zeros(len(byte_columns), dtype=value_type)
+  for byte in range(8):
+    values |= lookup[byte][byte_columns[:, byte]]
+  return values
+
+
+def _parts(values: np.ndarray, by_value: np.ndarray,
+           part_size: int) -> Iterator[slice]:
+  """Slices of `by_value` (indices in order of their value) of about
+  `part_size` images, cut only between two values, so that no bucket is
+  split."""
+  if len(by_value) <= part_size:
+    yield slice(0, len(by_value))
+    return
+  ordered = values[by_value]
+  start = 0
+  while start < len(ordered):
+    end = start + part_size
+    if end < len(ordered):
+      # To the end of the run of the value at end - 1.
+      end = int(np.searchsorted(ordered, ordered[end - 1], side='right'))
+    yield slice(start, min(end, len(ordered)))
+    start = end
+
+
+def _bucket_edges(values: np.ndarray, words: np.ndarray, ids: np.ndarray,
+                  threshold: int, band_id: int, bands: int, tables: int,
+                  max_bucket: Optional[int],
+                  small_limit: int) -> Iterator[np.ndarray]:
+  """The edges of the buckets of one band in (value, fingerprint, index)
+  order: identical fingerprints chained in band 0, then every pair within
+  `threshold` in buckets of up to `small_limit` distinct fingerprints
+  (vectorized, one offset at a time), and `pairs_within` for larger ones;
+  a pair that shares an earlier band is left to it."""
+  count = len(values)
+  # One array at a time, each let go before the next is made.
+  identical = (values[1:] == values[:-1]) & (words[1:] == words[:-1])
+  if band_id == 0 and identical.any():
+    yield from _edges(ids, np.flatnonzero(identical), 1)
+  first = np.ones(count, dtype=bool)
+  first[1:] = ~identical
+  del identical
+  values = values[first]
+  words = words[first]
+  ids = ids[first]
+  del first
+  starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+  sizes = np.diff(np.r_[starts, len(values)])
+  small = np.repeat(sizes <= small_limit, sizes)
+  for start, size in zip(starts[sizes > small_limit],
+                         sizes[sizes > small_limit]):
+    members = list(zip(ids[start:start + size].tolist(),
+                       words[start:start + size].tolist()))
+    edges = list(pairs_within(members, threshold, band=band_id,
+                              bands=bands, tables=tables,
+                              max_bucket=max_bucket))
+    for begin in range(0, len(edges), _UNION_BATCH):
+      yield np.array(edges[begin:begin + _UNION_BATCH],
+                     dtype=np.int64).reshape(-1, 3)
+  for step in range(1, min(small_limit, len(values))):
+    same = (values[step:] == values[:-step]) & small[step:]
+    if not same.any():
+      break
+    left = np.flatnonzero(same)
+    distances = _popcount(words[left] ^ words[left + step])
+    close = distances <= threshold
+    left, distances = left[close], distances[close]
+    if band_id:
+      keep = ~_earlier_band_shared(words[left] ^ words[left + step],
+                                   band_id, bands)
+      left, distances = left[keep], distances[keep]
+    if len(left):
+      yield from _edges(ids, left, step, distances)
 
 
 def _edges(ids: np.ndarray, left: np.ndarray, step: int,

@@ -82,6 +82,18 @@ def test_find_copies_without_near_duplicates_finds_copies_only(tmp_path):
       {ids['1']: key_a, ids['2']: key_a}, None)
 
 
+def test_find_copies_lists_every_file_of_a_repeated_content(tmp_path):
+  ids, index_files = _entries({
+      '1': (_sha('a'), None), '2': (_sha('b'), None), '3': (_sha('a'), None),
+      '4': (_sha('c'), None), '5': (_sha('a'), None), '6': (_sha('c'), None),
+      '7': (_sha('d'), None)}, tmp_path)
+  key = {name: groups_lib.signed64(stratify.key_number(_sha(name)))
+         for name in 'ac'}
+  assert _found(index_files, 4, tmp_path) == ({
+      ids['1']: key['a'], ids['3']: key['a'], ids['5']: key['a'],
+      ids['4']: key['c'], ids['6']: key['c']}, set())
+
+
 def test_index_lines_keep_every_bit_of_ids_keys_and_fingerprints(tmp_path):
   entries = [(-2**63, 2**63 - 1, None), (0, -1, 0), (2**63 - 1, -2**63, -1),
              (5, 6, 2**62)]
@@ -89,9 +101,10 @@ def test_index_lines_keep_every_bit_of_ids_keys_and_fingerprints(tmp_path):
       duplicates.index_line(entries[:3]) + '\n' +
       duplicates.index_line(entries[3:]) + '\n')
   index = duplicates.read_index([str(tmp_path / 'index.b64')])
-  assert [(int(record['id']), int(record['key']),
-           int(record['fingerprint']) if record['fingerprinted'] else None)
-          for record in index] == entries
+  assert list(zip(index.ids.tolist(), index.keys.tolist(), [
+      fingerprint if fingerprinted else None for fingerprint, fingerprinted
+      in zip(index.fingerprints.tolist(), index.fingerprinted.tolist())
+  ])) == entries
 
 
 def test_report_copies_reads_back_only_the_copies(tmp_path):

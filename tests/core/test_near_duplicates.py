@@ -469,6 +469,31 @@ def test_edge_chunks_cut_a_long_chain_into_bounded_chunks(monkeypatch):
       list(range(35))]
 
 
+@pytest.mark.parametrize('threshold', [0, 4, 10])
+def test_edge_chunks_give_the_same_edges_in_parts_of_any_size(threshold):
+  """Parts split a band only between two of its values: the edges do not
+  depend on the part size (clusters of near copies, identical blanks, and
+  unrelated fingerprints)."""
+  rng = np.random.default_rng(7)
+  base = rng.integers(0, 2**63, 400, dtype=np.int64).astype(np.uint64)
+  flips = [np.uint64(1) << rng.integers(0, 64, 400).astype(np.uint64)
+           for _ in range(3)]
+  fps = np.concatenate([base] + [base ^ flip for flip in flips] + [
+      np.zeros(50, np.uint64),
+      rng.integers(0, 2**63, 600, dtype=np.int64).astype(np.uint64)])
+  rng.shuffle(fps)
+
+  def edges(part_size):
+    found = np.concatenate(list(nd.edge_chunks(fps, threshold,
+                                               part_size=part_size)))
+    return sorted(map(tuple, found.tolist()))
+
+  whole = edges(len(fps))
+  assert len(whole) >= (49 if threshold == 0 else 1000)  # 50 blanks chain.
+  assert edges(1) == whole
+  assert edges(100) == whole
+
+
 def test_describe_groups():
   groups = [['a', 'b', 'c'], ['d', 'e']]
   labels = {'a': 'cat', 'b': 'cat', 'c': 'dog', 'd': 'cat', 'e': 'cat'}
