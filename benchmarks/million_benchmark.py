@@ -36,6 +36,12 @@ Measured per run:
   output MB     the Examples' Split-* files; tree MB: all the run wrote
   manifest B/file  (component) the staged manifest and progress files per file
 
+--page-cache says what each run finds in the page cache: warm (the default)
+reads every file of the dataset just before, so that 100,000 and 1,000,000
+files compare (a cold small-file read waits about 120 us on this machine's
+disk, and a million files did not all stay cached between runs); cold drops
+the cache first (root); as-is leaves it.
+
 It prints a markdown table and writes everything (RSS samples included) as
 JSON to --output (default bench_data/million-results.json). Child logs go to
 bench_data/logs/. --code-dir runs the children from another copy of the
@@ -92,6 +98,11 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                       help='Distinct crops of the datasets.')
   parser.add_argument('--profile', action='store_true',
                       help='cProfile the component in_process runs.')
+  parser.add_argument('--page-cache', choices=('warm', 'cold', 'as-is'),
+                      default='warm',
+                      help='Before each run: read every file of the dataset '
+                      '(warm, the default: sizes compare), drop the page '
+                      'cache (cold: needs root), or nothing.')
   parser.add_argument('--code-dir', default=_REPO_ROOT,
                       help='Repository copy the children run from.')
   parser.add_argument('--output',
@@ -148,10 +159,17 @@ def _run(data_dir: str, files: int, way: str, mode: str, variant: str,
   env = dict(os.environ, PYTHONPATH=python_path, TF_CPP_MIN_LOG_LEVEL='2',
              PYTHONWARNINGS='ignore::FutureWarning')
   samples: List[measure.RssSample] = []
+  if args.page_cache == 'warm':
+    warmed, seconds = measure.warm_page_cache(data_dir)
+    print(f'  page cache warmed: {warmed} files read in {seconds:.0f} s',
+          flush=True)
+  elif args.page_cache == 'cold':
+    measure.drop_page_cache()
   try:
     run = measure.run_sampled(command, log_path, code_dir, env,
                               samples=samples)
     result = {'files': files, 'way': way, 'mode': mode, 'variant': variant,
+              'page_cache': args.page_cache,
               **measure.child_result(run, log_path, result_path)}
   finally:
     shutil.rmtree(work_dir, ignore_errors=True)

@@ -189,7 +189,6 @@ class _SortedIds:
   def __init__(self, ids: np.ndarray, values: np.ndarray):
     order = np.argsort(ids, kind='stable')
     self._ids = ids[order]
-    del ids
     self._values = values[order]
 
   def __len__(self) -> int:
