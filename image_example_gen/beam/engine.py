@@ -40,7 +40,6 @@ from image_example_gen.core import config as config_lib
 from image_example_gen.core import discovery
 from image_example_gen.core import files
 from image_example_gen.core import ingest_report
-from image_example_gen.core import plan
 
 __all__ = ['DEFAULT_INPUT_SPLITS', 'IngestError', 'default_output_splits',
            'run_ingest']
@@ -204,9 +203,9 @@ class _Ingest:
   progress_callback: Optional[Callable[[progress.Snapshot], None]]
 
   def run(self, previous_class_names) -> ingest_report.IngestReport:
-    with plan.plan_files(self.input_base, self.input_splits, self.config,
-                         previous_class_names) as planned:
-      staged = manifest_lib.stage(planned, self.staging_dir)
+    staged = manifest_lib.plan_and_stage(
+        self.input_base, self.input_splits, self.config, previous_class_names,
+        self.staging_dir)
     outputs_dir = files.join(self.staging_dir, 'outputs')
     pipeline = self.make_pipeline()
     check_endpoints(pipeline.options)

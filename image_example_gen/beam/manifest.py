@@ -1,6 +1,7 @@
 """The list of files to ingest: written once by the launcher, read by the workers.
 
-`stage(planned, staging_dir)` writes the planned files (core.plan) to a
+`plan_and_stage` plans an ingest (core.plan) and stages it, as every entry
+point does before its pipeline. `stage(planned, staging_dir)` writes the planned files (core.plan) to a
 manifest in the staging folder and returns what the pipeline needs: the
 batches, the vocabulary, the totals and the folder where workers report their
 progress.
@@ -20,17 +21,21 @@ same batches.
 import dataclasses
 import itertools
 import json
-from typing import Iterable, Iterator, List, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from image_example_gen.beam import progress
+from image_example_gen.core import config as config_lib
+from image_example_gen.core import memory
+from image_example_gen.core import plan as plan_lib
+from image_example_gen.core.discovery import InputSplit
 from image_example_gen.core.discovery import SourceFile
 from image_example_gen.core.plan import Plan
 
 __all__ = ['MANIFEST_FILE_NAME', 'ManifestRange', 'StagedFiles', 'batch_size',
-           'read_range', 'stage']
+           'plan_and_stage', 'read_range', 'stage']
 
 # The manifest's file name in the staging folder.
 MANIFEST_FILE_NAME = 'files.jsonl'
@@ -72,6 +77,22 @@ class StagedFiles:
   total_bytes: int
   progress_dir: str
   multi_label: bool = False
+
+
+def plan_and_stage(input_base: str, input_splits: Sequence[InputSplit],
+                   config: config_lib.IngestConfig,
+                   previous_class_names: Optional[Sequence[str]],
+                   staging_dir: str) -> StagedFiles:
+  """Plans the files of an ingest (core.plan.plan_files), writes them to a
+  manifest in staging_dir, and gives the plan's freed heap back to the OS:
+  in-process, the pipeline runs in this process next
+  (benchmarks/million_profile.py plan: 241 -> 207 MB after a million
+  files)."""
+  with plan_lib.plan_files(input_base, input_splits, config,
+                           previous_class_names) as planned:
+    staged = stage(planned, staging_dir)
+  memory.release_freed()
+  return staged
 
 
 def stage(planned: Plan, staging_dir: str) -> StagedFiles:
