@@ -13,7 +13,7 @@ Two measurements, on a million_dataset folder:
   listing    core.discovery.discover of the whole folder (every file of the
              dataset, divided by their number), then core.plan.plan_files
              (listing + labels) the same
-  read       beam/read_ahead.py's read_bytes (open, fstat, read)
+  read       beam/transform.py's _read_bytes (open, fstat, read)
   digest     hashlib.sha256 of the bytes, as the stratify pass and the
              Example's image/sha256 take it (hexdigest)
   quick check  publish.quick_check: the structure walk of the stratify pass
@@ -75,7 +75,7 @@ _PROFILE_STEPS: List[Tuple[str, str, str]] = [
      '_DigestFilesDoFn.process'),
     ('encode pass DoFn (read, check, encode)', 'beam/transform.py',
      '_EncodeImagesDoFn.process'),
-    ('  read (both passes)', 'beam/read_ahead.py', 'read_bytes'),
+    ('  read (both passes)', 'beam/transform.py', '_read_bytes'),
     ('  check: probe_image (both passes)', 'core/image_probe/__init__.py',
      'probe_image'),
     ('    of it, the 1/8-scale decode', 'core/image_probe/jpeg.py',
@@ -154,8 +154,8 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
   # pylint: disable=g-import-not-at-top
   import apache_beam as beam
   from image_example_gen.beam import engine  # pylint: disable=unused-import
-  from image_example_gen.beam import read_ahead
   from image_example_gen.beam import sink
+  from image_example_gen.beam import transform
   from image_example_gen.core import discovery
   from image_example_gen.core import example_encoder
   from image_example_gen.core import plan
@@ -179,8 +179,8 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
   config = IngestConfig()
   max_bytes = config.max_file_bytes
   for source in sources:  # Warm the page cache, as the benchmark runs do.
-    read_ahead.read_bytes(source.path, max_bytes)
-  data = [read_ahead.read_bytes(s.path, max_bytes) for s in sources]
+    transform._read_bytes(source.path, max_bytes)  # pylint: disable=protected-access
+  data = [transform._read_bytes(s.path, max_bytes) for s in sources]  # pylint: disable=protected-access
   published = [publish.publish_image(item, config) for item in data]
   records = []
 
@@ -196,7 +196,7 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
       'listing (list_split)': listing_seconds / total * _US,
       'plan_files (listing + labels into the store)':
           plan_seconds / total * _US,
-      'read': _per_file(lambda i: read_ahead.read_bytes(
+      'read': _per_file(lambda i: transform._read_bytes(  # pylint: disable=protected-access
           sources[i].path, max_bytes), len(sources)),
       'digest (sha256 hexdigest)': _per_file(
           lambda i: hashlib.sha256(data[i]).hexdigest(), len(sources)),
@@ -263,17 +263,18 @@ def _config(data_dir: str, labels: str):
 
 def _plan_and_stage(data_dir: str, labels: str) -> int:
   """Runs the launcher's plan and writes the manifest (to a temporary
-  folder), as an ingest does before its pipeline; returns the files."""
+  folder), as an ingest does before its pipeline (beam.manifest.
+  plan_and_stage: the heap freed after it goes back to the OS); returns the
+  files."""
   # pylint: disable=g-import-not-at-top
   from image_example_gen.beam import manifest
   from image_example_gen.core import discovery
-  from image_example_gen.core import plan
   # pylint: enable=g-import-not-at-top
   with tempfile.TemporaryDirectory() as staging:
-    with plan.plan_files(million_dataset.images_dir(data_dir),
-                         [discovery.InputSplit('train', '*')],
-                         _config(data_dir, labels)) as planned:
-      return manifest.stage(planned, staging).total_files
+    return manifest.plan_and_stage(
+        million_dataset.images_dir(data_dir),
+        [discovery.InputSplit('train', '*')], _config(data_dir, labels), None,
+        staging).total_files
 
 
 def memory_per_file(data_dir: str) -> Dict[str, float]:

@@ -20,19 +20,20 @@ import collections
 import dataclasses
 import hashlib
 import json
+import os
 import posixpath
 import tempfile
 from typing import Optional, Sequence
 import uuid
 
 import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from image_example_gen.beam import duplicates as duplicates_lib
 from image_example_gen.beam import manifest
 from image_example_gen.beam import near_duplicate_groups
 from image_example_gen.beam import progress
-from image_example_gen.beam import read_ahead
 from image_example_gen.beam import split_plan
 from image_example_gen.core import artifact
 from image_example_gen.core import config as config_lib
@@ -197,10 +198,6 @@ class _DigestFilesDoFn(beam.DoFn):
 
   def setup(self):
     self._progress = progress.ProgressReporter(progress.FIRST_PASS)
-    self._reader = read_ahead.FileReader(self._config.max_file_bytes)
-
-  def teardown(self):
-    self._reader.close()
 
   def finish_bundle(self):
     self._progress.flush()
@@ -211,13 +208,13 @@ class _DigestFilesDoFn(beam.DoFn):
     # One (stratum, keys) element per stratum of the batch, not one per
     # file: Beam's cost per element is the larger one (docs/scale.md).
     keys_by_stratum = collections.defaultdict(list)
-    for source, read in self._reader.read(manifest.read_range(batch)):
+    for source in manifest.read_range(batch):
       files += 1
       size += max(source.size, 0)
-      if read is None:
+      if source.skip_reason or source.size > self._config.max_file_bytes:
         continue
       try:
-        data = read.result()
+        data = _read_bytes(source.path, self._config.max_file_bytes)
         if by_group:
           fingerprint = _fingerprint(
               publish.publish_image(data, self._config))
@@ -277,10 +274,6 @@ class _EncodeImagesDoFn(beam.DoFn):
     }
     self._unfingerprinted = counter('images_without_fingerprint')
     self._progress = progress.ProgressReporter()
-    self._reader = read_ahead.FileReader(self._config.max_file_bytes)
-
-  def teardown(self):
-    self._reader.close()
 
   def process(self, batch: manifest.ManifestRange, stratum_keys=None,
               groups=None):
@@ -294,12 +287,12 @@ class _EncodeImagesDoFn(beam.DoFn):
     # not one per file: Beam's cost per element is the larger one.
     index_entries, record_lines = [], []
     files = size = skipped = 0
-    for source, read in self._reader.read(manifest.read_range(batch)):
+    for source in manifest.read_range(batch):
       files += 1
       size += max(source.size, 0)
       try:
         (split, record, digest, image_size, published,
-         fingerprint) = self._encode(source, read, stratum_keys, groups)
+         fingerprint) = self._encode(source, stratum_keys, groups)
       except image_probe.BadImageError as error:
         skipped += 1
         yield self._skip(source, error)
@@ -325,13 +318,11 @@ class _EncodeImagesDoFn(beam.DoFn):
   def finish_bundle(self):
     self._progress.flush()
 
-  def _encode(self, source: discovery_lib.SourceFile,
-              read: Optional[read_ahead.Read], stratum_keys=None,
+  def _encode(self, source: discovery_lib.SourceFile, stratum_keys=None,
               groups=None):
     """Returns (output split, serialized Example, sha256 hex digest, size in
     bytes of the file, publish.Published, fingerprint or None), or raises
-    BadImageError. `read` holds the file's bytes (read_ahead.FileReader;
-    None when not read); the side inputs are process's."""
+    BadImageError. The side inputs are process's."""
     if source.skip_reason:
       raise image_probe.BadImageError(source.skip_reason, source.skip_detail)
     max_bytes = self._config.max_file_bytes
@@ -340,7 +331,7 @@ class _EncodeImagesDoFn(beam.DoFn):
           reasons.TOO_LARGE,
           f'{source.size} bytes, over max_file_bytes={max_bytes}')
     try:
-      data = read.result()
+      data = _read_bytes(source.path, max_bytes)
     except OSError as error:
       raise image_probe.BadImageError(reasons.UNREADABLE,
                                       f'cannot read: {error}') from None
@@ -404,6 +395,24 @@ class _EncodeImagesDoFn(beam.DoFn):
       record['policy'] = error.policy
     return beam.pvalue.TaggedOutput(_SKIPPED_TAG,
                                     json.dumps(record, ensure_ascii=False))
+
+
+def _read_bytes(path: str, max_bytes: int) -> bytes:
+  """Reads a whole file, through Beam's FileSystems for URIs.
+
+  `read()` without a size lets Python allocate exactly the file's size;
+  `read(max_bytes + 1)` would allocate max_bytes for every file.
+  """
+  if FileSystems.get_scheme(path) is not None:
+    with FileSystems.open(path, 'application/octet-stream',
+                          CompressionTypes.UNCOMPRESSED) as file:
+      return file.read()
+  with open(path, 'rb') as file:
+    size = os.fstat(file.fileno()).st_size
+    if size > max_bytes:  # It grew since it was listed.
+      raise image_probe.BadImageError(
+          reasons.TOO_LARGE, f'{size} bytes, over max_file_bytes={max_bytes}')
+    return file.read()
 
 
 class EncodeImages(beam.PTransform):
