@@ -203,6 +203,7 @@ class _DigestFilesDoFn(beam.DoFn):
     self._progress.flush()
 
   def process(self, batch: manifest.ManifestRange):
+    self._progress.begin_batch()
     by_group = self._config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
     files = size = 0
     # One (stratum, keys) element per stratum of the batch, not one per
@@ -281,6 +282,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     (OutputSplits.plan): `stratum_keys`, {stratum: sorted content keys}
     (split_plan.SortedKeys), and `groups`, the near-duplicate groups'
     representatives (near_duplicate_groups.GroupRepresentatives)."""
+    self._progress.begin_batch()
     ingested = collections.Counter()
     prepared = collections.Counter()
     # The duplicate report's entries and lines go as one element per batch,

@@ -79,7 +79,10 @@ def test_first_pass_time_counts_from_its_workers_start(tmp_path,
   clock = [1000.0]
   monkeypatch.setattr(progress.time, 'time', lambda: clock[0])
   reporter = progress.ProgressReporter(progress.FIRST_PASS)
+  clock[0] += 100.0  # Set up, waiting for its first batch: not counted.
+  reporter.begin_batch()
   clock[0] += 20.0  # 20 s to read a quarter of the bytes.
+  reporter.begin_batch()
   reporter.add(manifest, files=10, size=1 << 20, skipped=0)
   reporter.flush()
   snapshot = progress.ProgressMonitor(progress.progress_dir(manifest), 40,
