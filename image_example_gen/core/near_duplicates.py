@@ -637,9 +637,9 @@ def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
   Memory: besides `fps`, a copy in sorted order and its indices (12 bytes
   an image), one band's values and order (6 bytes), and the arrays of one
   part of the band at a time: the band's buckets taken in order of their
-  value, about `part_size` images a part. At a million images that is about
-  26 MB, where sorting whole bands took 56 MB, in the same time
-  (benchmarks/copies_profile.py).
+  value, about `part_size` images a part. On the million fingerprints of
+  the million-file benchmark its peak is 29 MB (tracemalloc), where sorting
+  whole bands took 56 MB, in about 3 s instead of 2 (docs/scale.md).
   """
   fps = np.asarray(fps, dtype=np.uint64)
   index_type = np.int32 if len(fps) < 2**31 else np.int64
