@@ -572,13 +572,15 @@ def _flink_config(run: Run) -> str:
       'jobmanager.memory.process.size': '1024m',
       'taskmanager.bind-host': 'localhost',
       'taskmanager.host': 'localhost',
-      'taskmanager.memory.process.size': '2560m',
+      'taskmanager.memory.process.size': '3584m',
       # A Beam batch job deploys all its operators at once; the ingest's
       # needs more than the default 10% of memory for network buffers
       # ("Insufficient number of network buffers: required 512, but only
-      # 500 available" at 1728m).
-      'taskmanager.memory.network.min': '512m',
-      'taskmanager.memory.network.max': '512m',
+      # 500 available" at 1728m; "only 492 available" at 512m, once the
+      # duplicate report wrote its index to files: 1024m, and the process
+      # grown by as much, so that the task heap keeps its ~460m).
+      'taskmanager.memory.network.min': '1024m',
+      'taskmanager.memory.network.max': '1024m',
       'taskmanager.numberOfTaskSlots': 1,
       'parallelism.default': WORKERS,
       'rest.address': 'localhost',
