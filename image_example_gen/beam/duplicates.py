@@ -40,12 +40,13 @@ from apache_beam.io.filesystems import FileSystems
 import numpy as np
 
 from image_example_gen.beam import near_duplicate_groups
+from image_example_gen.beam import side_file
 from image_example_gen.core import memory
 from image_example_gen.core import stratify
 
 __all__ = ['GROUP_FILES_LISTED', 'CopyIndex', 'ReportCopies',
            'SummarizeGroup', 'copy_index', 'duplicate_group', 'find_copies',
-           'Index', 'index_entry', 'index_line', 'load_copy_index',
+           'index_entry', 'index_line', 'load_copy_index',
            'near_duplicate_group', 'read_index', 'record_line']
 
 # An index entry on disk: member id, content key, fingerprint (0 when
@@ -84,39 +85,36 @@ def index_line(entries: Iterable[Tuple[int, int, Optional[int]]]) -> str:
   return base64.b64encode(records.tobytes()).decode('ascii')
 
 
-class Index(NamedTuple):
-  """The index's columns, an entry per image."""
-  ids: np.ndarray  # int64 member ids.
-  keys: np.ndarray  # int64 (signed64) content keys.
-  fingerprints: np.ndarray  # int64 (signed64); 0 where not fingerprinted.
-  fingerprinted: np.ndarray  # bool.
+def read_index(file_names: Sequence[str], fields: Sequence[str] = (
+    'id', 'key', 'fingerprint', 'fingerprinted'),
+               fingerprinted_only: bool = False) -> List[np.ndarray]:
+  """Columns of the index files (lines of `index_line`): one array per name
+  in `fields` (INDEX_DTYPE's), of every entry, or with `fingerprinted_only`
+  of the entries that have a fingerprint.
 
-
-def read_index(file_names: Sequence[str]) -> Index:
-  """Every entry of the index files (lines of `index_line`), as columns.
-
-  The columns are allocated once, for as many entries as the files' bytes
+  Each column is allocated once, for as many entries as the files' bytes
   can hold (base64 gives 3 bytes per 4 characters), and filled line by
-  line: no list of pieces to join, no second copy."""
+  line: no list of pieces to join, no second copy. Reading the files again
+  for each step (a million entries take about 0.3 s) lets a step hold only
+  the columns it uses."""
   file_names = list(file_names)
   total_bytes = sum(
       metadata.size_in_bytes for result in FileSystems.match(file_names)
       for metadata in result.metadata_list)
   capacity = total_bytes * 3 // 4 // INDEX_DTYPE.itemsize
-  index = Index(*(np.zeros(capacity, dtype) for dtype in (
-      np.int64, np.int64, np.int64, bool)))
+  columns = [np.zeros(capacity, INDEX_DTYPE[field]) for field in fields]
   count = 0
   for file_name in file_names:
     with FileSystems.open(file_name) as file:
       for line in file:
         records = np.frombuffer(base64.b64decode(line), dtype=INDEX_DTYPE)
+        if fingerprinted_only:
+          records = records[records['fingerprinted'] != 0]
         end = count + len(records)
-        index.ids[count:end] = records['id']
-        index.keys[count:end] = records['key']
-        index.fingerprints[count:end] = records['fingerprint']
-        index.fingerprinted[count:end] = records['fingerprinted']
+        for column, field in zip(columns, fields):
+          column[count:end] = records[field]
         count = end
-  return Index(*(column[:count] for column in index))
+  return [column[:count] for column in columns]
 
 
 def record_line(relative_path: str, sha256: str, size: int, split: str,
@@ -132,20 +130,21 @@ def copy_index(index_files: Sequence[str],
   another file repeats, and of every image in a near-duplicate group (none
   when `threshold` is None: no near-duplicate detection).
 
-  Each column is let go as soon as it has served: the content keys after
-  the exact duplicates, the fingerprints after the grouping, so that the
-  grouping's output (16 bytes a grouped image) is sorted with little else
-  held."""
-  ids, keys, fingerprints, fingerprinted = read_index(index_files)
+  Each step reads the columns it needs, and lets them go before the next:
+  the ids and content keys for the exact duplicates, the fingerprints alone
+  for the grouping, whose banding is the peak (about 30 B an image beside
+  the fingerprints), then the grouped images' ids."""
+  ids, keys = read_index(index_files, ('id', 'key'))
   duplicates = _exact_duplicates(ids, keys)
-  del keys
+  del ids, keys
   if threshold is None:
     return CopyIndex(duplicates, None)
-  if not fingerprinted.all():
-    ids, fingerprints = ids[fingerprinted], fingerprints[fingerprinted]
-  del fingerprinted
+  fingerprints, = read_index(index_files, ('fingerprint',),
+                             fingerprinted_only=True)
   indices, labels = near_duplicate_groups.group_labels(fingerprints, threshold)
   del fingerprints
+  memory.release_freed()
+  ids, = read_index(index_files, ('id',), fingerprinted_only=True)
   members = ids[indices]
   del ids, indices
   return CopyIndex(duplicates, _SortedIds(members, labels))
@@ -247,12 +246,10 @@ class _ReadCopies(beam.DoFn):
 
   def __init__(self):
     super().__init__()
-    self._loaded = None  # (path, CopyIndex)
+    self._copy_index = side_file.LoadedFile(load_copy_index)
 
   def process(self, file_name: str, copies_path: str):
-    if self._loaded is None or self._loaded[0] != copies_path:
-      self._loaded = copies_path, load_copy_index(copies_path)
-    duplicates, groups = self._loaded[1]
+    duplicates, groups = self._copy_index.get(copies_path)
     if not len(duplicates) and not groups:
       return
     with FileSystems.open(file_name) as file:

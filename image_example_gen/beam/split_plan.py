@@ -3,12 +3,22 @@ near-duplicate groups.
 
 The stratified split (core/stratify.py) deals each stratum's distinct
 content keys out in order, so an image's split follows from its key's rank
-among its stratum's keys. `SortedKeys` (CombinePerKey over (stratum, content
-keys of a batch of files)) keeps each stratum's keys as an int64 array, 8 bytes an image, and
-emits them sorted and distinct; the encoding pass, which hashes each file
-anyway, finds its rank by binary search (`SplitPlan.split_of`). Nothing is
-kept per path: the {path: split} dict and the GroupByKey of (key, path)
-pairs that this replaces held about 1 KB an image on the DirectRunner
+among its stratum's keys. `SortKeysPerStratum` gets those keys to the
+encoding through files, not through the runner:
+
+1. The split's first pass emits, per batch of files and stratum, a key line
+   (`keys_line`: the stratum and its content keys, signed64, base64), which
+   `WriteToText` streams to the staging folder.
+2. Once they are written, `sort_keys`, on one worker, reads them, and
+   writes each stratum's distinct keys, sorted, to one file (8 bytes an
+   image), whose name it passes on.
+3. The encoding loads that file once per worker (`load_stratum_keys`) and
+   finds an image's rank by binary search (`SplitPlan.split_of`).
+
+Nothing is kept per path: the {path: split} dict and the GroupByKey of
+(key, path) pairs that the first version held took about 1 KB an image on
+the DirectRunner, and a combiner of the keys (the second) went through the
+runner as accumulators and as a side input, several copies at once
 (docs/scale.md).
 
 With split_key='near_duplicate', near_duplicate_groups.GroupRepresentatives
@@ -18,42 +28,81 @@ group then counts as one image in its representative's stratum, and every
 member takes its rank, hence one split.
 """
 
-import array
+import base64
+import collections
 import dataclasses
+import json
 from typing import Dict, Hashable, Optional, Sequence
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 import numpy as np
 
 from image_example_gen.beam import near_duplicate_groups
+from image_example_gen.core import memory
 from image_example_gen.core import stratify
 
-__all__ = ['SortedKeys', 'SplitPlan']
+__all__ = ['SortKeysPerStratum', 'SplitPlan', 'keys_line',
+           'load_stratum_keys', 'sort_keys']
 
 
-class SortedKeys(beam.CombineFn):
-  """Content keys (signed64) of one stratum, a batch of them per input ->
-  their distinct values as a sorted uint64 array (the order of the hex
-  digests). Batches, not keys: see beam.transform's _DigestFilesDoFn."""
+def keys_line(stratum: str, keys: Sequence[int]) -> str:
+  """Content keys (signed64) of one stratum, of a batch of files, as one line
+  of text: JSON [stratum, base64 of the little-endian int64 keys]."""
+  encoded = base64.b64encode(np.asarray(keys, dtype='<i8').tobytes())
+  return json.dumps([stratum, encoded.decode('ascii')], ensure_ascii=False)
 
-  def create_accumulator(self) -> array.array:
-    return array.array('q')
 
-  def add_input(self, accumulator: array.array,
-                keys: Sequence[int]) -> array.array:
-    accumulator.extend(keys)
-    return accumulator
+def sort_keys(key_files: Sequence[str], keys_path: str) -> str:
+  """Reads files of `keys_line`s and writes each stratum's distinct keys,
+  sorted as unsigned 64-bit numbers (the order of the hex digests), to
+  `keys_path`: the strata's names, then one array each, in .npy format.
+  Returns `keys_path`."""
+  pieces = collections.defaultdict(list)
+  for file_name in sorted(key_files):
+    with FileSystems.open(file_name) as file:
+      for line in file:
+        stratum, encoded = json.loads(line)
+        pieces[stratum].append(np.frombuffer(base64.b64decode(encoded),
+                                             dtype='<i8'))
+  strata = sorted(pieces)
+  with FileSystems.create(keys_path) as file:
+    np.lib.format.write_array(file, np.array(strata, dtype=str))
+    for stratum in strata:
+      keys = np.unique(np.concatenate(pieces.pop(stratum)).view(np.uint64))
+      np.lib.format.write_array(file, keys)
+      del keys
+  memory.release_freed()
+  return keys_path
 
-  def merge_accumulators(self, accumulators) -> array.array:
-    accumulators = iter(accumulators)
-    merged = next(accumulators)
-    for more in accumulators:
-      merged.extend(more)
-    return merged
 
-  def extract_output(self, accumulator: array.array) -> np.ndarray:
-    return np.unique(np.frombuffer(accumulator, dtype=np.int64).view(
-        np.uint64))
+def load_stratum_keys(keys_path: str) -> Dict[str, np.ndarray]:
+  """{stratum: its sorted distinct keys (uint64)}, from sort_keys's file."""
+  with FileSystems.open(keys_path) as file:
+    strata = np.lib.format.read_array(file)
+    return {str(stratum): np.lib.format.read_array(file)
+            for stratum in strata}
+
+
+class SortKeysPerStratum(beam.PTransform):
+  """Key lines (`keys_line`) -> the name of the file of each stratum's sorted
+  distinct keys (`sort_keys`), one element: a side input for the encoding.
+
+  Args:
+    keys_prefix: Where the key lines and the sorted keys go (in the staging
+      folder, which every worker reads).
+  """
+
+  def __init__(self, keys_prefix: str):
+    super().__init__()
+    self._keys_prefix = keys_prefix
+
+  def expand(self, key_lines):
+    return (key_lines
+            | 'WriteKeys' >> beam.io.WriteToText(self._keys_prefix, '.b64')
+            | 'ListKeyFiles' >> beam.combiners.ToList()
+            | 'SortKeys' >> beam.Map(sort_keys,
+                                     self._keys_prefix + '-sorted.npy'))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +125,7 @@ class SplitPlan:
     Args:
       key: The image's content key (core.stratify.key_number, unsigned).
       stratum: Its stratum (class, or label set).
-      stratum_keys: {stratum: sorted distinct keys}, from SortedKeys.
+      stratum_keys: {stratum: sorted distinct keys}, load_stratum_keys's.
       groups: (representatives, absorbed), from GroupRepresentatives.
       member: The image's member id, with groups.
     """

@@ -34,6 +34,7 @@ from image_example_gen.beam import duplicates as duplicates_lib
 from image_example_gen.beam import manifest
 from image_example_gen.beam import near_duplicate_groups
 from image_example_gen.beam import progress
+from image_example_gen.beam import side_file
 from image_example_gen.beam import split_plan
 from image_example_gen.core import artifact
 from image_example_gen.core import config as config_lib
@@ -180,8 +181,9 @@ class OutputSplits:
 
 
 class _DigestFilesDoFn(beam.DoFn):
-  """The split's first pass over a batch of files: (stratum, [content keys
-  signed64]) per stratum of the batch, of the files that pass the cheap check
+  """The split's first pass over a batch of files: a key line
+  (split_plan.keys_line: the stratum, the content keys signed64) per
+  stratum of the batch, of the files that pass the cheap check
   (publish.quick_check; no pixel is decoded). The key
   (core.stratify.key_number) follows `split_key`: of the sha256 of the file's
   bytes, or of its path.
@@ -206,8 +208,8 @@ class _DigestFilesDoFn(beam.DoFn):
     self._progress.begin_batch()
     by_group = self._config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
     files = size = 0
-    # One (stratum, keys) element per stratum of the batch, not one per
-    # file: Beam's cost per element is the larger one (docs/scale.md).
+    # One key line per stratum of the batch, not one element per file:
+    # Beam's cost per element is the larger one (docs/scale.md).
     keys_by_stratum = collections.defaultdict(list)
     for source in manifest.read_range(batch):
       files += 1
@@ -232,7 +234,8 @@ class _DigestFilesDoFn(beam.DoFn):
              near_duplicate_groups.signed64(fingerprint), key,
              source.class_key))
       keys_by_stratum[source.class_key].append(key)
-    yield from keys_by_stratum.items()
+    for stratum, keys in keys_by_stratum.items():
+      yield split_plan.keys_line(stratum, keys)
     self._progress.add(batch.path, files=files, size=size, skipped=0)
 
 
@@ -264,6 +267,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._config = config
     self._output_splits = output_splits
     self._plan = output_splits.plan(config)
+    self._stratum_keys = side_file.LoadedFile(split_plan.load_stratum_keys)
 
   def setup(self):
     counter = lambda name: beam.metrics.Metrics.counter(METRICS_NAMESPACE, name)
@@ -276,13 +280,16 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._unfingerprinted = counter('images_without_fingerprint')
     self._progress = progress.ProgressReporter()
 
-  def process(self, batch: manifest.ManifestRange, stratum_keys=None,
+  def process(self, batch: manifest.ManifestRange, keys_path=None,
               groups=None):
     """Encodes a batch. Side inputs, with a split planned before encoding
-    (OutputSplits.plan): `stratum_keys`, {stratum: sorted content keys}
-    (split_plan.SortedKeys), and `groups`, the near-duplicate groups'
-    representatives (near_duplicate_groups.GroupRepresentatives)."""
+    (OutputSplits.plan): `keys_path`, the file of each stratum's sorted
+    content keys (split_plan.SortKeysPerStratum), and `groups`, the
+    near-duplicate groups' representatives
+    (near_duplicate_groups.GroupRepresentatives)."""
     self._progress.begin_batch()
+    stratum_keys = (None if keys_path is None else
+                    self._stratum_keys.get(keys_path))
     ingested = collections.Counter()
     prepared = collections.Counter()
     # The duplicate report's entries and lines go as one element per batch,
@@ -478,8 +485,8 @@ class EncodeImages(beam.PTransform):
 
   def _split_side_inputs(self, batches):
     """The side inputs of the encoding that carry a split planned before it
-    (OutputSplits.plan): none, or `stratum_keys` ({stratum: sorted distinct
-    content keys}), and with split_key='near_duplicate' `groups`
+    (OutputSplits.plan): none, or `keys_path` (the file of each stratum's
+    sorted distinct content keys), and with split_key='near_duplicate' `groups`
     (near_duplicate_groups.GroupRepresentatives). A first pass reads every file
     for them; only 64-bit keys are kept, never paths or image bytes."""
     config = self._config
@@ -490,10 +497,10 @@ class EncodeImages(beam.PTransform):
                                                main='keyed')
     side_inputs = {}
     if config.stratify:
-      side_inputs['stratum_keys'] = beam.pvalue.AsDict(
+      side_inputs['keys_path'] = beam.pvalue.AsSingleton(
           first_pass.keyed
-          | 'SortKeysPerStratum' >> beam.CombinePerKey(
-              split_plan.SortedKeys()))
+          | 'SortKeysPerStratum' >> split_plan.SortKeysPerStratum(
+              FileSystems.join(self._staging_dir, 'keys', 'keys')))
     if config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE:
       side_inputs['groups'] = beam.pvalue.AsSingleton(
           first_pass[_FINGERPRINT_TAG]
@@ -532,9 +539,10 @@ class ImageFolderToExamples(beam.PTransform):
   and hash-bucket output splits, a first branch reads every file once more
   to take its digest (no decode) and deals each class's images out by
   content (core.stratify, beam.split_plan); the encoding waits for that
-  assignment. Per-image state is kept as 64-bit keys in combiners, and the
-  per-image records that the duplicate report reads back go to files in
-  `staging_dir` (beam.duplicates), so memory stays flat. The
+  assignment. Per-image state goes to files in `staging_dir`: the content
+  keys that the split ranks (beam.split_plan), and the index and records
+  that the duplicate report reads back (beam.duplicates), so memory stays
+  flat. The
   engine (`beam.engine.run_ingest`) also writes the ingest report and
   enforces `max_bad_fraction`; with this transform, the SKIPPED_KEY and
   COUNTS_KEY outputs are yours to use.

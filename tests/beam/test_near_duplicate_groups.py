@@ -100,11 +100,17 @@ def test_index_lines_keep_every_bit_of_ids_keys_and_fingerprints(tmp_path):
   (tmp_path / 'index.b64').write_text(
       duplicates.index_line(entries[:3]) + '\n' +
       duplicates.index_line(entries[3:]) + '\n')
-  index = duplicates.read_index([str(tmp_path / 'index.b64')])
-  assert list(zip(index.ids.tolist(), index.keys.tolist(), [
-      fingerprint if fingerprinted else None for fingerprint, fingerprinted
-      in zip(index.fingerprints.tolist(), index.fingerprinted.tolist())
+  index_files = [str(tmp_path / 'index.b64')]
+  ids, keys, fingerprints, fingerprinted = duplicates.read_index(index_files)
+  assert list(zip(ids.tolist(), keys.tolist(), [
+      fingerprint if flag else None for fingerprint, flag
+      in zip(fingerprints.tolist(), fingerprinted.tolist())
   ])) == entries
+  ids, fingerprints = duplicates.read_index(
+      index_files, ('id', 'fingerprint'), fingerprinted_only=True)
+  assert list(zip(ids.tolist(), fingerprints.tolist())) == [
+      (identifier, fingerprint) for identifier, _, fingerprint in entries
+      if fingerprint is not None]
 
 
 def test_report_copies_reads_back_only_the_copies(tmp_path):
@@ -184,21 +190,47 @@ def test_group_representatives_share_one_key_and_absorb_the_rest():
       groups_lib.unsigned64(keys[other])]
 
 
-def test_split_plan_ranks_keys_as_the_stratified_assignment_does():
+def test_split_plan_ranks_keys_as_the_stratified_assignment_does(tmp_path):
   names, limits = ('train', 'eval'), (2, 3)
   hex_keys = sorted(_sha(str(index)) for index in range(9))
   plan = split_plan.SplitPlan(names, limits, stratified=True)
-  keys = split_plan.SortedKeys()
-  accumulator = keys.create_accumulator()
   signed = [groups_lib.signed64(stratify.key_number(key))
             for key in hex_keys]
-  for start in range(0, len(signed), 4):  # Batches, as the first pass emits.
-    keys.add_input(accumulator, signed[start:start + 4])
-  stratum_keys = {'cat': keys.extract_output(accumulator)}
+  # Batches, as the first pass emits them, over two files, in another order.
+  lines = [split_plan.keys_line('cat', signed[start:start + 4])
+           for start in range(0, len(signed), 4)]
+  key_files = [tmp_path / 'keys-1.b64', tmp_path / 'keys-0.b64']
+  key_files[0].write_text('\n'.join(lines[:1]) + '\n')
+  key_files[1].write_text('\n'.join(lines[1:]) + '\n')
+  stratum_keys = split_plan.load_stratum_keys(split_plan.sort_keys(
+      [str(name) for name in key_files], str(tmp_path / 'sorted.npy')))
   expected = dict(stratify.assign_stratum(
       [(key, key) for key in hex_keys], names, limits))
   assert {key: plan.split_of(stratify.key_number(key), 'cat', stratum_keys)
           for key in hex_keys} == expected
+
+
+def test_sorted_keys_are_distinct_per_stratum_in_unsigned_order(tmp_path):
+  key_file = tmp_path / 'keys-0.b64'
+  key_file.write_text('\n'.join([
+      split_plan.keys_line('cat', [5, -1, 5]),  # -1 is 2**64 - 1 unsigned.
+      split_plan.keys_line('dog|cat', [7]),
+      split_plan.keys_line('cat', [2, 5]),
+  ]) + '\n')
+  empty_file = tmp_path / 'keys-1.b64'
+  empty_file.write_text('')
+  keys = split_plan.load_stratum_keys(split_plan.sort_keys(
+      [str(key_file), str(empty_file)], str(tmp_path / 'sorted.npy')))
+  assert {stratum: values.tolist() for stratum, values in keys.items()} == {
+      'cat': [2, 5, 2**64 - 1], 'dog|cat': [7]}
+  assert keys['cat'].dtype == np.uint64
+
+
+def test_no_key_lines_give_no_strata(tmp_path):
+  empty_file = tmp_path / 'keys-0.b64'
+  empty_file.write_text('')
+  assert split_plan.load_stratum_keys(split_plan.sort_keys(
+      [str(empty_file)], str(tmp_path / 'sorted.npy'))) == {}
 
 
 def test_split_plan_counts_a_group_as_one_image():
