@@ -18,6 +18,7 @@ from image_example_gen.core import artifact
 __all__ = [
     'RssSample', 'SampledRun', 'code_version', 'code_version_of',
     'count_records', 'drop_page_cache', 'gzip_seconds', 'tree_cpu_seconds',
+    'tree_cpu_times',
     'warm_page_cache',
     'wait_for_descendants',
     'peak_between', 'read_all', 'run_sampled', 'split_files'
@@ -109,19 +110,27 @@ def peak_between(samples: Sequence[RssSample], start: float,
 def tree_cpu_seconds(include_live: bool = False) -> float:
   """User+system CPU of this process and of its descendants reaped so far;
   with include_live, of its live descendants too."""
-  total = 0.0
+  return sum(tree_cpu_times(include_live))
+
+
+def tree_cpu_times(include_live: bool = False) -> Tuple[float, float]:
+  """(user, system) CPU seconds, as tree_cpu_seconds counts them. System
+  time is the kernel's work for the process: opening and reading files,
+  writing, page faults."""
+  user = system = 0.0
   for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
     usage = resource.getrusage(who)
-    total += usage.ru_utime + usage.ru_stime
+    user += usage.ru_utime
+    system += usage.ru_stime
   if include_live:
     for child in psutil.Process().children(recursive=True):
       try:
         times = child.cpu_times()
       except psutil.Error:
         continue
-      total += (times.user + times.system + times.children_user +
-                times.children_system)
-  return total
+      user += times.user + times.children_user
+      system += times.system + times.children_system
+  return user, system
 
 
 def wait_for_descendants(timeout_s: float = 60.0) -> None:

@@ -186,7 +186,8 @@ def _cell(value, digits: int = 0) -> str:
 
 
 def format_table(results: Sequence[Result]) -> str:
-  header = ('| files | way | mode | variant | seconds | ImageExampleGen s | '
+  header = ('| files | way | mode | variant | seconds | CPU s | of it system '
+            's | ImageExampleGen s | '
             'other components s | plan s | files/s | tree peak MB | '
             'launcher peak MB | plan peak MB | output MB | run wrote MB | '
             'manifest B/file |')
@@ -201,7 +202,9 @@ def format_table(results: Sequence[Result]) -> str:
                        if c['node_id'] != 'ImageExampleGen') or '-'
     lines.append(
         f"| {r['files']:,} | {r['way']} | {r['mode']} | {r['variant']} | "
-        f"{_cell(r['seconds'], 1)} | {_cell(r['example_gen_seconds'], 1)} | "
+        f"{_cell(r['seconds'], 1)} | {_cell(r.get('cpu_seconds'), 1)} | "
+        f"{_cell(r.get('system_cpu_seconds'), 1)} | "
+        f"{_cell(r['example_gen_seconds'], 1)} | "
         f"{others} | {_cell(r.get('plan_seconds'), 1)} | "
         f"{_cell(r['files_per_second'])} | {_cell(r['peak_rss_mb'])} | "
         f"{_cell(r['launcher_peak_rss_mb'])} | "

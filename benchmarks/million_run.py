@@ -194,18 +194,20 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   logging.getLogger().setLevel(logging.INFO)
   clock = _PhaseClock()
   logging.getLogger().addHandler(clock)
-  cpu_before = measure.tree_cpu_seconds()
+  user_before, system_before = measure.tree_cpu_times()
   if args.way == 'component':
     result = _run_component(args, args.work_dir)
   else:
     result = _run_chain(args, args.work_dir)
   measure.wait_for_descendants()  # The Beam workers' CPU counts too.
+  user, system = measure.tree_cpu_times()
   result.update(
       phases=clock.phases,
       launcher_rss_at_mb=clock.rss_at,
       launcher_peak_rss_mb=resource.getrusage(
           resource.RUSAGE_SELF).ru_maxrss / 1024,
-      cpu_seconds=measure.tree_cpu_seconds() - cpu_before)
+      cpu_seconds=user + system - user_before - system_before,
+      system_cpu_seconds=system - system_before)
   with open(args.result, 'w', encoding='utf-8') as file:
     json.dump(result, file)
 

@@ -141,7 +141,8 @@ def copy_index(index_files: Sequence[str],
     return CopyIndex(duplicates, None)
   fingerprints, = read_index(index_files, ('fingerprint',),
                              fingerprinted_only=True)
-  indices, labels = near_duplicate_groups.group_labels(fingerprints, threshold)
+  indices, labels = near_duplicate_groups.group_labels(
+      fingerprints, threshold, overwrite_input=True)
   del fingerprints
   memory.release_freed()
   ids, = read_index(index_files, ('id',), fingerprinted_only=True)

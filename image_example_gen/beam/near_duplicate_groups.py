@@ -59,11 +59,14 @@ def member_id(relative_path: str) -> int:
       signed=True)
 
 
-def group_labels(fingerprints: np.ndarray,
-                 threshold: int) -> Tuple[np.ndarray, np.ndarray]:
+def group_labels(fingerprints: np.ndarray, threshold: int,
+                 overwrite_input: bool = False
+                 ) -> Tuple[np.ndarray, np.ndarray]:
   """(indices, labels): the indices into `fingerprints` (int64, signed64
   bits) of the images that have a near duplicate (within `threshold` bits,
-  transitively), sorted, and the label of each one's group.
+  transitively), sorted, and the label of each one's group (int32 below
+  2^31 images). With `overwrite_input`, `fingerprints` is left sorted (its
+  copy is spared).
 
   The edges are folded into the groups as they are found
   (`near_duplicates.component_roots`), in arrays: a Python union-find holds
@@ -76,9 +79,12 @@ def group_labels(fingerprints: np.ndarray,
   if count < 2:
     return empty, empty
   roots = nd.component_roots(count, nd.edge_chunks(
-      fingerprints.view(np.uint64), threshold))
-  grouped = np.flatnonzero(np.bincount(roots, minlength=count)[roots] >= 2)
-  return grouped, roots[grouped].astype(np.int64)
+      fingerprints.view(np.uint64), threshold,
+      overwrite_input=overwrite_input))
+  in_group = (np.bincount(roots, minlength=count) >= 2)[roots]
+  grouped = np.flatnonzero(in_group)
+  del in_group
+  return grouped, roots[grouped]
 
 
 def group_members(ids: np.ndarray, fingerprints: np.ndarray,

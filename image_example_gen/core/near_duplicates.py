@@ -628,39 +628,45 @@ def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
                 bands: int = DEFAULT_BANDS,
                 tables: int = DEFAULT_TABLES,
                 max_bucket: Optional[int] = DEFAULT_MAX_BUCKET,
-                part_size: int = 1 << 17
+                part_size: int = 1 << 17,
+                overwrite_input: bool = False
                 ) -> Iterator[np.ndarray]:
   """The edges of `edges_from_fingerprints`, as (k, 3) int64 arrays of at
   most _UNION_BATCH rows, so that a caller can fold them into its groups
   (`component_roots`) without holding them all.
 
-  Memory: besides `fps`, a copy in sorted order and its indices (12 bytes
-  an image), one band's values and order (6 bytes), and the arrays of one
-  part of the band at a time: the band's buckets taken in order of their
-  value, about `part_size` images a part. On the million fingerprints of
-  the million-file benchmark its peak is 29 MB (tracemalloc), where sorting
-  whole bands took 56 MB, in about 3 s instead of 2 (docs/scale.md).
+  Memory: besides `fps`, a copy in sorted order (none with
+  `overwrite_input`: `fps`, a uint64 array, is then sorted in place) and
+  its indices (12 bytes an image, or 4), one band's values (2 bytes), and
+  the arrays of one part of the band at a time: the images whose band
+  values lie in one range, about `part_size` of them. On the million
+  fingerprints of the million-file benchmark the whole grouping
+  (`component_roots` of these edges, with the fingerprints) peaked at 59 MB
+  above the process's memory; parts by value range instead of one order of
+  the whole band, and sorting in place, took it to 39 MB (RSS, docs/scale.md).
   """
-  fps = np.asarray(fps, dtype=np.uint64)
-  index_type = np.int32 if len(fps) < 2**31 else np.int64
-  # Sorted once by (fingerprint, index); a stable sort of each band's values
-  # then gives the (band value, fingerprint, index) order, which a lexsort of
-  # the three took per band. Band values fit 16 (or 32) bits, and the stable
-  # sort of those is a radix sort. On the 1,000,000 fingerprints of the
-  # million-file benchmark the grouping took 2.6 s instead of 8.9 s.
-  by_fingerprint = np.argsort(fps, kind='stable').astype(index_type)
-  sorted_fps = np.ascontiguousarray(fps[by_fingerprint], dtype='<u8')
+  if (overwrite_input and isinstance(fps, np.ndarray) and
+      fps.dtype == np.dtype('<u8') and fps.flags.c_contiguous):
+    sorted_fps = fps
+  else:
+    sorted_fps = np.array(fps, dtype='<u8')
+  index_type = np.int32 if len(sorted_fps) < 2**31 else np.int64
+  # Sorted once by (fingerprint, index); a stable sort of each part's band
+  # values then gives the (band value, fingerprint, index) order, which a
+  # lexsort of the three took per band. Band values fit 16 (or 32) bits, and
+  # the stable sort of those is a radix sort. On the 1,000,000 fingerprints
+  # of the million-file benchmark the grouping took 2.6 s instead of 8.9 s.
+  by_fingerprint = np.argsort(sorted_fps, kind='stable').astype(index_type)
+  sorted_fps[:] = sorted_fps[by_fingerprint]
   # Byte k of each fingerprint, most significant first, without a copy.
   byte_columns = sorted_fps.view(np.uint8).reshape(-1, 8)[:, ::-1]
   small_limit = _SMALL_BUCKET if max_bucket is None else min(_SMALL_BUCKET,
                                                                max_bucket)
   for band_id in range(tables * bands):
     values = _band_values(byte_columns, band_id, bands)
-    order = np.argsort(values, kind='stable').astype(index_type)
-    for part in _parts(values, order, part_size):
-      in_order = order[part]
-      yield from _bucket_edges(values[in_order], sorted_fps[in_order],
-                               by_fingerprint[in_order], threshold, band_id,
+    for members in _parts(values, part_size, index_type):
+      yield from _bucket_edges(values[members], sorted_fps[members],
+                               by_fingerprint[members], threshold, band_id,
                                bands, tables, max_bucket, small_limit)
 
 
@@ -680,23 +686,35 @@ def _band_values(byte_columns: np.ndarray, band_id: int,
   return values
 
 
-def _parts(values: np.ndarray, by_value: np.ndarray,
-           part_size: int) -> Iterator[slice]:
-  """Slices of `by_value` (indices in order of their value) of about
-  `part_size` images, cut only between two values, so that no bucket is
-  split."""
-  if len(by_value) <= part_size:
-    yield slice(0, len(by_value))
+def _parts(values: np.ndarray, part_size: int,
+           index_type: type) -> Iterator[np.ndarray]:
+  """The indices of `values` in parts of about `part_size`, each part the
+  images whose values lie in one range (so that no bucket is split), in
+  order of value (stably: in index order within a value)."""
+  if len(values) <= part_size:
+    yield np.argsort(values, kind='stable').astype(index_type)
     return
-  ordered = values[by_value]
-  start = 0
+  for low, high in _value_ranges(values, part_size):
+    members = np.flatnonzero((values >= low) & (values <= high)).astype(
+        index_type)
+    yield members[np.argsort(values[members], kind='stable')]
+
+
+def _value_ranges(values: np.ndarray,
+                  part_size: int) -> List[Tuple[int, int]]:
+  """[low, high] ranges of `values`, each of about `part_size` of them, cut
+  only between two values."""
+  ordered = np.sort(values, kind='stable')
+  ranges, start = [], 0
   while start < len(ordered):
     end = start + part_size
     if end < len(ordered):
       # To the end of the run of the value at end - 1.
       end = int(np.searchsorted(ordered, ordered[end - 1], side='right'))
-    yield slice(start, min(end, len(ordered)))
+    end = min(end, len(ordered))
+    ranges.append((ordered[start], ordered[end - 1]))
     start = end
+  return ranges
 
 
 def _bucket_edges(values: np.ndarray, words: np.ndarray, ids: np.ndarray,
