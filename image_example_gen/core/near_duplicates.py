@@ -640,10 +640,11 @@ def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
   its indices (12 bytes an image, or 4), one band's values (2 bytes), and
   the arrays of one part of the band at a time: the images whose band
   values lie in one range, about `part_size` of them. On the million
-  fingerprints of the million-file benchmark the whole grouping
-  (`component_roots` of these edges, with the fingerprints) peaked at 59 MB
-  above the process's memory; parts by value range instead of one order of
-  the whole band, and sorting in place, took it to 39 MB (RSS, docs/scale.md).
+  fingerprints of the million-file benchmark, the grouping
+  (near_duplicate_groups.group_labels: `component_roots` of these edges)
+  peaked 52 MB above the loaded fingerprints when each band was put in
+  order whole; by value range, sorted in place, 39 MB (RSS sampled every
+  3 ms; docs/scale.md). The edges are the same, in the same order.
   """
   if (overwrite_input and isinstance(fps, np.ndarray) and
       fps.dtype == np.dtype('<u8') and fps.flags.c_contiguous):

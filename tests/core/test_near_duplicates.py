@@ -492,6 +492,12 @@ def test_edge_chunks_give_the_same_edges_in_parts_of_any_size(threshold):
   assert len(whole) >= (49 if threshold == 0 else 1000)  # 50 blanks chain.
   assert edges(1) == whole
   assert edges(100) == whole
+  # Sorting the caller's array in place (no copy) gives the same edges.
+  overwritten = fps.copy()
+  in_place = np.concatenate(list(nd.edge_chunks(
+      overwritten, threshold, part_size=100, overwrite_input=True)))
+  assert sorted(map(tuple, in_place.tolist())) == whole
+  assert overwritten.tolist() == sorted(fps.tolist())
 
 
 def test_describe_groups():
