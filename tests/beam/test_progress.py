@@ -91,6 +91,24 @@ def test_first_pass_time_counts_from_its_workers_start(tmp_path,
   assert snapshot.seconds_left == pytest.approx(60.0)
 
 
+def test_rates_count_to_the_last_report_not_to_now(tmp_path, monkeypatch):
+  manifest = str(tmp_path / 'files.jsonl')
+  clock = [1000.0]
+  monkeypatch.setattr(progress.time, 'time', lambda: clock[0])
+  reporter = progress.ProgressReporter(progress.FIRST_PASS)
+  reporter.begin_batch()
+  clock[0] += 0.1  # One batch of 100 files, a tenth of the bytes, in 0.1 s.
+  reporter.add(manifest, files=100, size=1 << 20, skipped=0)
+  clock[0] += 0.3  # Read by the launcher 0.3 s later.
+  snapshot = progress.ProgressMonitor(progress.progress_dir(manifest), 1000,
+                                      10 << 20).snapshot()
+  assert snapshot.elapsed_s == pytest.approx(0.4)
+  assert snapshot.images_per_s == pytest.approx(1000.0)
+  assert snapshot.mb_per_s == pytest.approx(10.0)
+  # 0.9 s at that rate from the report, 0.3 s of which have passed.
+  assert snapshot.seconds_left == pytest.approx(0.6)
+
+
 @pytest.mark.parametrize('beam_args', [
     None,
     ['--direct_running_mode=multi_processing', '--direct_num_workers=2'],
