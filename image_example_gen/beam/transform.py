@@ -194,9 +194,11 @@ class _DigestFilesDoFn(beam.DoFn):
   (near_duplicate_groups.GroupRepresentatives).
   """
 
-  def __init__(self, config: config_lib.IngestConfig):
+  def __init__(self, config: config_lib.IngestConfig,
+               batches: manifest.BatchTable):
     super().__init__()
     self._config = config
+    self._batches = batches
 
   def setup(self):
     self._progress = progress.ProgressReporter(progress.FIRST_PASS)
@@ -204,8 +206,10 @@ class _DigestFilesDoFn(beam.DoFn):
   def finish_bundle(self):
     self._progress.flush()
 
-  def process(self, batch: manifest.ManifestRange):
+  def process(self, number: int):
+    """The first pass over batch number `number` of the table."""
     self._progress.begin_batch()
+    batch = self._batches[number]
     by_group = self._config.split_key == config_lib.SPLIT_KEY_NEAR_DUPLICATE
     files = size = 0
     # One key line per stratum of the batch, not one element per file:
@@ -262,10 +266,11 @@ class _EncodeImagesDoFn(beam.DoFn):
   """Reads, checks and encodes a batch of files; reports the unusable ones."""
 
   def __init__(self, config: config_lib.IngestConfig,
-               output_splits: OutputSplits):
+               output_splits: OutputSplits, batches: manifest.BatchTable):
     super().__init__()
     self._config = config
     self._output_splits = output_splits
+    self._batches = batches
     self._plan = output_splits.plan(config)
     self._stratum_keys = side_file.LoadedFile(split_plan.load_stratum_keys)
 
@@ -280,14 +285,15 @@ class _EncodeImagesDoFn(beam.DoFn):
     self._unfingerprinted = counter('images_without_fingerprint')
     self._progress = progress.ProgressReporter()
 
-  def process(self, batch: manifest.ManifestRange, keys_path=None,
-              groups=None):
-    """Encodes a batch. Side inputs, with a split planned before encoding
+  def process(self, number: int, keys_path=None, groups=None):
+    """Encodes batch number `number` of the table. Side inputs, with a split
+    planned before encoding
     (OutputSplits.plan): `keys_path`, the file of each stratum's sorted
     content keys (split_plan.SortKeysPerStratum), and `groups`, the
     near-duplicate groups' representatives
     (near_duplicate_groups.GroupRepresentatives)."""
     self._progress.begin_batch()
+    batch = self._batches[number]
     stratum_keys = (None if keys_path is None else
                     self._stratum_keys.get(keys_path))
     ingested = collections.Counter()
@@ -442,23 +448,26 @@ class EncodeImages(beam.PTransform):
     for name in output_splits.names:
       if name.startswith('__'):
         raise ValueError(f'Split name {name!r} may not start with "__".')
-    self._batches = list(batches)
+    batches = list(batches)
+    self._batches = manifest.BatchTable(batches)
     self._config = config
     self._output_splits = output_splits
-    if staging_dir is None and self._batches:
-      staging_dir = posixpath.dirname(self._batches[0].path)
+    if staging_dir is None and batches:
+      staging_dir = posixpath.dirname(batches[0].path)
     self._staging_dir = staging_dir or tempfile.mkdtemp(
         prefix='image_example_gen-')
 
   def expand(self, pbegin):
     example_tags = [_EXAMPLES_TAG_PREFIX + name
                     for name in self._output_splits.names]
-    batches = pbegin | 'ListBatches' >> beam.Create(self._batches,
-                                                    reshuffle=True)
+    # Batch numbers, not ManifestRanges: see manifest.BatchTable.
+    batches = pbegin | 'ListBatches' >> beam.Create(
+        range(len(self._batches)), reshuffle=True)
     outputs = (
         batches
         | 'ReadAndEncode' >> beam.ParDo(
-            _EncodeImagesDoFn(self._config, self._output_splits),
+            _EncodeImagesDoFn(self._config, self._output_splits,
+                              self._batches),
             **self._split_side_inputs(batches)).with_outputs(
                 _SKIPPED_TAG, _INGESTED_TAG, _INDEX_TAG, _RECORD_TAG,
                 _PREPARED_TAG, *example_tags))
@@ -493,7 +502,7 @@ class EncodeImages(beam.PTransform):
     if self._output_splits.plan(config) is None:
       return {}
     first_pass = batches | 'DigestFiles' >> beam.ParDo(
-        _DigestFilesDoFn(config)).with_outputs(_FINGERPRINT_TAG,
+        _DigestFilesDoFn(config, self._batches)).with_outputs(_FINGERPRINT_TAG,
                                                main='keyed')
     side_inputs = {}
     if config.stratify:

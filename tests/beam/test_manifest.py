@@ -37,3 +37,15 @@ def test_every_planned_file_is_read_back_once_in_the_plans_order(
   assert list(map(fields, read)) == list(map(fields, expected))
   assert len(set(map(fields, read))) == 300
   assert staged.class_names == ('cat', 'dog')
+
+
+def test_batch_table_gives_back_every_range_by_number():
+  ranges = [manifest.ManifestRange('/staging/a/files.jsonl', 0, 1800),
+            manifest.ManifestRange('/staging/a/files.jsonl', 1800, 2 ** 40),
+            manifest.ManifestRange('gs://bucket/b/files.jsonl', 7, 9)]
+  table = manifest.BatchTable(ranges)
+  assert len(table) == 3
+  assert [table[number] for number in range(len(table))] == ranges
+  assert all(isinstance(value, int) for value in
+             (table[1].start, table[1].end))
+  assert len(manifest.BatchTable([])) == 0
