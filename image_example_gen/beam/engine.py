@@ -25,7 +25,7 @@ import json
 import logging
 import socket
 import tempfile
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Optional, Sequence
 import uuid
 
 import apache_beam as beam
@@ -321,8 +321,9 @@ def check_endpoints(options: pipeline_options.PipelineOptions) -> None:
           'to pass), or fix the address.') from None
 
 
-def _read_lines(pattern: str) -> List[str]:
-  lines = []
+def _read_lines(pattern: str) -> Iterator[str]:
+  """The non-empty lines of the files matching `pattern`, one at a time:
+  the report is built as they are read, so that the text of every group
+  line is not held beside the groups parsed from it."""
   for path in files.glob(pattern):
-    lines.extend(line for line in files.read_text(path).splitlines() if line)
-  return lines
+    yield from (line for line in files.read_lines(path) if line)

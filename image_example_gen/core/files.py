@@ -12,11 +12,11 @@ more pay nothing.
 """
 
 import os
-from typing import List
+from typing import Iterator, List
 
 __all__ = [
-    'exists', 'glob', 'is_uri', 'join', 'makedirs', 'read_bytes', 'read_text',
-    'remove', 'write_bytes', 'write_text'
+    'exists', 'glob', 'is_uri', 'join', 'makedirs', 'read_bytes', 'read_lines',
+    'read_text', 'remove', 'write_bytes', 'write_text'
 ]
 
 
@@ -55,6 +55,21 @@ def read_bytes(path: str) -> bytes:
 
 def read_text(path: str) -> str:
   return read_bytes(path).decode('utf-8')
+
+
+def read_lines(path: str) -> Iterator[str]:
+  """The lines of a UTF-8 text file, one at a time, without their line
+  ends: the file is never held whole."""
+  if not is_uri(path):
+    with open(path, encoding='utf-8') as file:
+      for line in file:
+        yield line.rstrip('\r\n')
+    return
+  from apache_beam.io.filesystem import CompressionTypes  # pylint: disable=g-import-not-at-top
+  with _filesystems().open(path, 'text/plain',
+                           CompressionTypes.UNCOMPRESSED) as file:
+    for line in file:
+      yield line.decode('utf-8').rstrip('\r\n')
 
 
 def write_bytes(path: str, data: bytes) -> None:
