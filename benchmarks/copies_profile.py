@@ -1,6 +1,7 @@
 """The memory of the copies report alone, at the benchmark's scale, in seconds.
 
-    python -m benchmarks.copies_profile --files 1000000 [--files 100000]
+    python -m benchmarks.copies_profile --files 100000 1000000
+    python -m benchmarks.copies_profile --files 100000 1000000 --step find_copies
 
 The end of an ingest (beam.duplicates.ReportCopies: the image index, the
 near-duplicate grouping, reading the copies' records back, the group
@@ -16,6 +17,12 @@ bench_data/, give every file's). Batches of 100 entries, as the ingest's.
 Each size runs in a fresh child process, which reports its RSS after the
 imports, before the run and at its peak (ru_maxrss); a thread samples RSS
 every 50 ms to say when the peak came (which share of the run's seconds).
+
+`--step find_copies` measures the one step that holds per-image arrays,
+`duplicates.copy_index` (the index read, the exact duplicates, the
+near-duplicate grouping), outside Beam: the child writes the index file the
+encoding would write, then samples RSS every 3 ms around that call and
+reports its peak above the RSS just before it.
 """
 
 import argparse
@@ -140,6 +147,40 @@ def run_one(files: int, table_path: str) -> Dict[str, float]:
   }
 
 
+def find_copies_one(files: int, table_path: str) -> Dict[str, float]:
+  """Runs duplicates.copy_index over the index of `files` synthetic entries
+  in this process, sampling RSS every 3 ms."""
+  from image_example_gen.beam import duplicates  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core import near_duplicates  # pylint: disable=g-import-not-at-top
+  table = np.load(table_path)
+  with tempfile.TemporaryDirectory() as staging:
+    index_path = os.path.join(staging, 'records-index.b64')
+    with open(index_path, 'w', encoding='ascii') as file:
+      for batch in range(-(-files // _BATCH)):
+        for output in _batch(batch, files, table):
+          if output.tag == 'index':
+            file.write(output.value + '\n')
+    before = _rss_mb()
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+      while not done.is_set():
+        peak[0] = max(peak[0], _rss_mb())
+        time.sleep(0.003)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    found = duplicates.copy_index([index_path],
+                                  near_duplicates.DEFAULT_THRESHOLD)
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+  return {'files': files, 'seconds': seconds, 'rss_before_mb': before,
+          'rss_peak_mb': peak[0], 'grouped_images': len(found.groups)}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
   parser = argparse.ArgumentParser(prog='python -m benchmarks.copies_profile')
   parser.add_argument('--files', type=int, nargs='+',
@@ -147,18 +188,33 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   parser.add_argument('--data-dir', default=million_dataset.default_data_dir(
       100_000), help='a million_dataset folder of >= 65,536 files, for the '
       'crops\' fingerprints (made the first time)')
+  parser.add_argument('--step', choices=['report', 'find_copies'],
+                      default='report', help='the whole copies report '
+                      '(ReportCopies, on the DirectRunner), or its '
+                      'find_copies step alone')
   parser.add_argument('--child', type=int, help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
   table_path = _CACHE.format(million_dataset.DEFAULT_LIBRARY)
   if args.child:
-    print(json.dumps(run_one(args.child, table_path)))
+    run = run_one if args.step == 'report' else find_copies_one
+    print(json.dumps(run(args.child, table_path)))
     return
   crop_fingerprints(args.data_dir)
   for files in args.files:
     output = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.copies_profile', '--child',
-         str(files)], check=True, capture_output=True, text=True).stdout
+        [sys.executable, '-m', 'benchmarks.copies_profile', '--step',
+         args.step, '--child', str(files)], check=True, capture_output=True,
+        text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
+    if args.step == 'find_copies':
+      print(f"{result['files']:>9,} files: find_copies "
+            f"{result['seconds']:5.1f} s, RSS before "
+            f"{result['rss_before_mb']:.0f} MB, peak "
+            f"{result['rss_peak_mb']:.0f} MB (+"
+            f"{result['rss_peak_mb'] - result['rss_before_mb']:.0f}); "
+            f"{result['grouped_images']:,} images in near-duplicate groups",
+            flush=True)
+      continue
     print(f"{result['files']:>9,} files: {result['seconds']:6.1f} s, RSS "
           f"after imports {result['rss_after_imports_mb']:.0f} MB, half way "
           f"{result['rss_half_way_mb']:.0f} MB, peak "

@@ -12,11 +12,12 @@ more pay nothing.
 """
 
 import os
-from typing import Iterator, List
+from typing import Iterable, Iterator, List
 
 __all__ = [
     'exists', 'glob', 'is_uri', 'join', 'makedirs', 'read_bytes', 'read_lines',
-    'read_text', 'remove', 'write_bytes', 'write_text'
+    'read_text', 'remove', 'write_bytes', 'write_chunks', 'write_lines',
+    'write_text'
 ]
 
 
@@ -74,19 +75,32 @@ def read_lines(path: str) -> Iterator[str]:
 
 def write_bytes(path: str, data: bytes) -> None:
   """Writes a whole file, creating its folder (local paths) if needed."""
+  write_chunks(path, [data])
+
+
+def write_chunks(path: str, chunks: Iterable[bytes]) -> None:
+  """Writes a file from its pieces, one at a time, creating its folder
+  (local paths) if needed: the whole is never held."""
   if not is_uri(path):
     os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
     with open(path, 'wb') as file:
-      file.write(data)
+      for chunk in chunks:
+        file.write(chunk)
     return
   from apache_beam.io.filesystem import CompressionTypes  # pylint: disable=g-import-not-at-top
   with _filesystems().create(path, 'application/octet-stream',
                              CompressionTypes.UNCOMPRESSED) as file:
-    file.write(data)
+    for chunk in chunks:
+      file.write(chunk)
 
 
 def write_text(path: str, text: str) -> None:
   write_bytes(path, text.encode('utf-8'))
+
+
+def write_lines(path: str, lines: Iterable[str]) -> None:
+  """Writes UTF-8 text lines (a line end added to each) one at a time."""
+  write_chunks(path, ((line + '\n').encode('utf-8') for line in lines))
 
 
 def makedirs(path: str) -> None:
