@@ -369,13 +369,9 @@ class ReportCopies(beam.PTransform):
 
   def expand(self, inputs):
     index_lines, lines = inputs
-    copies_file = (
-        index_lines
-        | 'WriteIndex' >> beam.io.WriteToText(
-            self._records_prefix + '-index', '.b64')
-        | 'ListIndexFiles' >> beam.combiners.ToList()
-        | 'FindCopies' >> beam.Map(find_copies, self._threshold,
-                                   self._records_prefix + '-copies.npy'))
+    copies_file = index_lines | 'FindCopies' >> side_file.WriteAndReduce(
+        self._records_prefix + '-index', find_copies, self._threshold,
+        output_path=self._records_prefix + '-copies.npy')
     written = lines | 'WriteRecords' >> beam.io.WriteToText(
         self._records_prefix, '.jsonl')
     copies = written | 'ReadCopies' >> beam.ParDo(

@@ -39,6 +39,7 @@ from apache_beam.io.filesystems import FileSystems
 import numpy as np
 
 from image_example_gen.beam import near_duplicate_groups
+from image_example_gen.beam import side_file
 from image_example_gen.core import memory
 from image_example_gen.core import stratify
 
@@ -98,11 +99,9 @@ class SortKeysPerStratum(beam.PTransform):
     self._keys_prefix = keys_prefix
 
   def expand(self, key_lines):
-    return (key_lines
-            | 'WriteKeys' >> beam.io.WriteToText(self._keys_prefix, '.b64')
-            | 'ListKeyFiles' >> beam.combiners.ToList()
-            | 'SortKeys' >> beam.Map(sort_keys,
-                                     self._keys_prefix + '-sorted.npy'))
+    return key_lines | 'SortKeys' >> side_file.WriteAndReduce(
+        self._keys_prefix, sort_keys,
+        output_path=self._keys_prefix + '-sorted.npy')
 
 
 @dataclasses.dataclass(frozen=True)
