@@ -40,7 +40,6 @@ from image_example_gen.core import config as config_lib
 from image_example_gen.core import discovery
 from image_example_gen.core import files
 from image_example_gen.core import ingest_report
-from image_example_gen.core import memory
 
 __all__ = ['DEFAULT_INPUT_SPLITS', 'IngestError', 'default_output_splits',
            'run_ingest']
@@ -241,9 +240,6 @@ class _Ingest:
                                     staged.total_bytes,
                                     on_update=self.progress_callback):
         pipeline.run().wait_until_finish()
-      # In-process, the pipeline's last steps (the group summaries) leave
-      # freed heap that glibc keeps; the report is built on top of it.
-      memory.release_freed()
       report = ingest_report.build_report(
           self.input_base, staged.class_names, self.splits.names,
           _read_lines(files.join(outputs_dir, 'skipped*')),
