@@ -107,10 +107,10 @@ def evaluate(root: str, written, split_key: str, work_dir: str) -> Dict:
           len(splits) == 1 for splits in family_splits.values()),
       'families': len(family_splits),
       'base_photos_per_split': dict(bases_per_split),
-      'near_duplicate_groups': len(report.near_duplicates),
-      'groups_straddling_splits': len(
-          report.near_duplicates_straddling_splits),
-      'groups_spanning_labels': len(report.near_duplicates_spanning_labels),
+      'near_duplicate_groups': report.near_duplicate_groups,
+      'groups_straddling_splits':
+          report.near_duplicate_groups_straddling_splits,
+      'groups_spanning_labels': report.near_duplicate_groups_spanning_labels,
       'largest_group': max((len(group['files'])
                             for group in report.near_duplicates), default=0),
   }

@@ -235,6 +235,8 @@ class _Ingest:
                files.join(outputs_dir, name), '.jsonl'))
     _LOGGER.info('Reading %d files (%.1f MB) from %s', staged.total_files,
                  staged.total_bytes / 1e6, self.input_base)
+    # The whole group lists, in order, until they are copied into the artifact.
+    lists_dir = tempfile.TemporaryDirectory(prefix='image_example_gen-lists-')
     try:
       with progress.ProgressMonitor(staged.progress_dir, staged.total_files,
                                     staged.total_bytes,
@@ -250,16 +252,19 @@ class _Ingest:
           near_duplicate_lines=(
               _read_lines(files.join(outputs_dir, 'near_duplicates*'))
               if self.config.near_duplicates else None),
-          near_duplicate_threshold=self.config.near_duplicate_threshold)
+          near_duplicate_threshold=self.config.near_duplicate_threshold,
+          lists_dir=lists_dir.name)
       for line in report.summary_lines():
         _LOGGER.info('%s', line)
       self._check(report)
+      artifact.write_artifact_files(self.output_uri, report, lists_dir.name)
     except Exception:
       # A failed ingest leaves no partial split behind.
       for name in self.splits.names:
         files.remove(artifact.split_dir(self.output_uri, name))
       raise
-    artifact.write_artifact_files(self.output_uri, report)
+    finally:
+      lists_dir.cleanup()
     return report
 
   def _check(self, report: ingest_report.IngestReport) -> None:

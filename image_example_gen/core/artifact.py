@@ -8,6 +8,7 @@ summaries, the command line, the driver and the Trainer read it):
       Split-<name>/data_tfrecord-00000-of-0000N[.gz]   one folder per split
       ingest_report.json                               `IngestReport`
       skipped.jsonl                                    every skipped file
+      duplicates.jsonl                                 every group of identical files
       near_duplicates.jsonl                            every near-duplicate group
       labels.txt                                       label i on line i
 
@@ -31,7 +32,8 @@ from image_example_gen.core import files
 from image_example_gen.core import ingest_report
 
 __all__ = [
-    'ArtifactError', 'CHANNELS', 'CLASS_NAMES_PROPERTY', 'CLASS_TEXT', 'ENCODED',
+    'ArtifactError', 'CHANNELS', 'CLASS_NAMES_PROPERTY', 'CLASS_TEXT',
+    'DUPLICATES_FILE_NAME', 'ENCODED',
     'FILENAME', 'FORMAT', 'HEIGHT', 'LABEL', 'LABELS_FILE_NAME',
     'MULTI_LABEL_PROPERTY', 'NEAR_DUPLICATE_GROUPS_PROPERTY',
     'NEAR_DUPLICATES_FILE_NAME', 'ORIGINAL_HEIGHT',
@@ -68,6 +70,7 @@ SPLIT_PREFIX = 'Split-'
 SHARD_PREFIX = 'data_tfrecord'
 REPORT_FILE_NAME = ingest_report.REPORT_FILE_NAME
 SKIPPED_FILE_NAME = ingest_report.SKIPPED_FILE_NAME
+DUPLICATES_FILE_NAME = ingest_report.DUPLICATES_FILE_NAME
 NEAR_DUPLICATES_FILE_NAME = ingest_report.NEAR_DUPLICATES_FILE_NAME
 # The label map, like TFT's vocabulary files: line i names label i.
 LABELS_FILE_NAME = 'labels.txt'
@@ -157,8 +160,8 @@ def read_report_dict(uri: str) -> Dict[str, Any]:
 
 
 def read_report(uri: str) -> ingest_report.IngestReport:
-  """The artifact's ingest report, with the full lists of skipped files and
-  near-duplicate groups.
+  """The artifact's ingest report, with the full lists of skipped files,
+  duplicate groups and near-duplicate groups.
 
   Raises:
     ArtifactError: As read_report_dict.
@@ -169,11 +172,12 @@ def read_report(uri: str) -> ingest_report.IngestReport:
     values = dict(values, skipped=[
         json.loads(line)
         for line in files.read_text(skipped_path).splitlines() if line])
-  groups_path = files.join(uri, NEAR_DUPLICATES_FILE_NAME)
-  if values.get('near_duplicates_file') and files.exists(groups_path):
-    values = dict(values, near_duplicates=[
-        json.loads(line)
-        for line in files.read_text(groups_path).splitlines() if line])
+  for key, name in (('duplicates', DUPLICATES_FILE_NAME),
+                    ('near_duplicates', NEAR_DUPLICATES_FILE_NAME)):
+    path = files.join(uri, name)
+    if values.get(f'{key}_file') and files.exists(path):
+      values = dict(values, **{key: [
+          json.loads(line) for line in files.read_lines(path) if line]})
   return ingest_report.IngestReport.from_dict(values)
 
 
@@ -189,19 +193,26 @@ def read_class_names(uri: str) -> List[str]:
   return list(read_report_dict(uri).get('class_names', []))
 
 
-def write_artifact_files(uri: str,
-                         report: ingest_report.IngestReport) -> None:
-  """Writes the report, the full skip list, the near-duplicate groups (when
-  detection was on) and the label map at `uri`. The lists are written a
-  line at a time: joined into one text first, 7,971 groups of 20 files
-  (those of the million-file benchmark) took 20 MB more."""
+def write_artifact_files(uri: str, report: ingest_report.IngestReport,
+                         lists_dir: Optional[str] = None) -> None:
+  """Writes the report, the full skip list, the duplicate groups, the
+  near-duplicate groups (when detection was on) and the label map at `uri`.
+
+  The group lists are copied from `lists_dir` when given (where
+  `ingest_report.build_report` wrote them whole; the report then holds only
+  their first groups), else written from the report. Either way a line at
+  a time: joined into one text first, 7,971 groups of 20 files (those of
+  the million-file benchmark) took 20 MB more."""
   files.write_text(files.join(uri, REPORT_FILE_NAME), report.to_json())
   files.write_lines(files.join(uri, SKIPPED_FILE_NAME), (
       json.dumps(entry, ensure_ascii=False) for entry in report.skipped))
+  group_lists = [(DUPLICATES_FILE_NAME, report.duplicates)]
   if report.near_duplicate_threshold is not None:
-    files.write_lines(files.join(uri, NEAR_DUPLICATES_FILE_NAME), (
-        json.dumps(group, ensure_ascii=False)
-        for group in report.near_duplicates))
+    group_lists.append((NEAR_DUPLICATES_FILE_NAME, report.near_duplicates))
+  for name, groups in group_lists:
+    files.write_lines(files.join(uri, name), (
+        files.read_lines(files.join(lists_dir, name)) if lists_dir else
+        (json.dumps(group, ensure_ascii=False) for group in groups)))
   if report.class_names:
     files.write_text(files.join(uri, LABELS_FILE_NAME),
                      ''.join(f'{name}\n' for name in report.class_names))
@@ -211,7 +222,7 @@ def remove_artifact_files(uri: str) -> None:
   """Removes every split folder and file the engine writes at `uri`."""
   for split in split_names_on_disk(uri):
     files.remove(split_dir(uri, split))
-  for name in (REPORT_FILE_NAME, SKIPPED_FILE_NAME,
+  for name in (REPORT_FILE_NAME, SKIPPED_FILE_NAME, DUPLICATES_FILE_NAME,
                NEAR_DUPLICATES_FILE_NAME, LABELS_FILE_NAME):
     files.remove(files.join(uri, name))
 

@@ -4,29 +4,41 @@ The engine writes it as `ingest_report.json` at the root of the Examples
 artifact (see core/artifact.py for the files and where they go), with the
 complete list of skipped files in `skipped.jsonl` beside it: the JSON report
 keeps the counts and the first `REPORT_EXAMPLES_PER_REASON` files of each
-reason, so that it stays readable at a million files. Near-duplicate groups
-likewise: the counts and the `REPORT_NEAR_DUPLICATE_GROUPS` largest in the
-JSON, every group in `near_duplicates.jsonl`. `summary_lines()` is the
-human-readable summary the engine logs and the commands print.
+reason, so that it stays readable at a million files. The groups of
+identical files and of near-duplicates likewise: the counts and the first
+`REPORT_GROUPS` groups (and the first that span labels or straddle splits)
+in the JSON, every group in `duplicates.jsonl` and `near_duplicates.jsonl`.
+`build_report` writes those two files in order and keeps only what the JSON
+lists (core/report_groups.py). `summary_lines()` is the human-readable
+summary the engine logs and the commands print.
 """
 
 import collections
 import dataclasses
+import functools
 import json
+import os
 import posixpath
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterable, List, Optional, Sequence,
+                    Tuple)
 
+from image_example_gen.core import external_sort
+from image_example_gen.core import files
 from image_example_gen.core import reasons
+from image_example_gen.core import report_groups
+from image_example_gen.core.report_groups import group_size
 
-__all__ = ['NEAR_DUPLICATES_FILE_NAME', 'REPORT_FILE_NAME', 'SKIPPED_FILE_NAME',
-           'IngestReport', 'build_report', 'group_size']
+__all__ = ['DUPLICATES_FILE_NAME', 'NEAR_DUPLICATES_FILE_NAME',
+           'REPORT_FILE_NAME', 'SKIPPED_FILE_NAME', 'IngestReport',
+           'build_report', 'group_size']
 
 REPORT_FILE_NAME = 'ingest_report.json'
 SKIPPED_FILE_NAME = 'skipped.jsonl'
+DUPLICATES_FILE_NAME = 'duplicates.jsonl'
 NEAR_DUPLICATES_FILE_NAME = 'near_duplicates.jsonl'
-# Near-duplicate groups that the JSON report lists (the largest); all are in
-# NEAR_DUPLICATES_FILE_NAME.
-REPORT_NEAR_DUPLICATE_GROUPS = 100
+# Groups of each list that the JSON report lists (the first); all are in
+# DUPLICATES_FILE_NAME and NEAR_DUPLICATES_FILE_NAME.
+REPORT_GROUPS = report_groups.REPORT_GROUPS
 # Skipped files per reason that the JSON report lists; all are in
 # SKIPPED_FILE_NAME.
 REPORT_EXAMPLES_PER_REASON = 100
@@ -54,19 +66,25 @@ class IngestReport:
     examples: {output split: {class name ('' if unlabeled): count}}.
     skipped: One dict per skipped file: relative_path (to input_base), split
       (the input split), reason (one of `reasons`) and detail; sorted by path.
-    duplicates: One dict per group of ingested files with identical bytes:
+    duplicates: Groups of ingested files with identical bytes, a dict each:
       sha256, size, count (files), files (relative paths, the first 20),
       splits (output splits) and class_names (more than one: a labelling
-      error); sorted by first file.
+      error); sorted by first file. All of them, or only the first (see
+      duplicate_totals).
     multi_label: Whether images have several labels each.
     prepared: {action: {source format: count}}: the images transcoded,
       turned upright and downscaled (core.publish), per source format.
-    near_duplicates: One dict per group of near-duplicate images (with at
-      least two distinct contents): count (images), files (relative paths,
-      the first 20), splits (output splits) and class_names; largest
-      group first.
+    near_duplicates: Groups of near-duplicate images (with at least two
+      distinct contents), a dict each: count (images), files (relative
+      paths, the first 20), splits (output splits) and class_names; largest
+      group first. All of them, or only the first (see
+      near_duplicate_totals).
     near_duplicate_threshold: The threshold the groups were found with, in
       bits; None when near-duplicate detection was off.
+    duplicate_totals: The counts over every duplicate group when
+      `duplicates` holds only the first (`build_report` with a lists_dir);
+      None: `duplicates` holds them all, and they are counted.
+    near_duplicate_totals: Likewise for `near_duplicates`.
   """
   input_base: str
   class_names: Tuple[str, ...]
@@ -77,6 +95,17 @@ class IngestReport:
   prepared: Dict[str, Dict[str, int]] = dataclasses.field(default_factory=dict)
   near_duplicates: Tuple[Dict[str, Any], ...] = ()
   near_duplicate_threshold: Optional[int] = None
+  duplicate_totals: Optional[report_groups.GroupTotals] = None
+  near_duplicate_totals: Optional[report_groups.GroupTotals] = None
+
+  @functools.cached_property
+  def _duplicates_counted(self) -> report_groups.GroupTotals:
+    return self.duplicate_totals or report_groups.count_groups(self.duplicates)
+
+  @functools.cached_property
+  def _near_duplicates_counted(self) -> report_groups.GroupTotals:
+    return self.near_duplicate_totals or report_groups.count_groups(
+        self.near_duplicates)
 
   @property
   def examples_per_split(self) -> Dict[str, int]:
@@ -93,39 +122,53 @@ class IngestReport:
     return dict(sorted(counts.items()))
 
   @property
-  def redundant_copies(self) -> int:
-    """Ingested files that repeat another's bytes (all copies but one)."""
-    return sum(group_size(group) - 1 for group in self.duplicates)
+  def duplicate_groups(self) -> int:
+    """Groups of identical files."""
+    return self._duplicates_counted.groups
 
   @property
-  def conflicting_duplicates(self) -> Tuple[Dict[str, Any], ...]:
+  def redundant_copies(self) -> int:
+    """Ingested files that repeat another's bytes (all copies but one)."""
+    counted = self._duplicates_counted
+    return counted.files - counted.groups
+
+  @property
+  def conflicting_duplicate_groups(self) -> int:
     """Duplicate groups whose copies carry different labels."""
-    return tuple(group for group in self.duplicates
-                 if len(group['class_names']) > 1)
+    return self._duplicates_counted.spanning_labels
+
+  @property
+  def near_duplicate_groups(self) -> int:
+    return self._near_duplicates_counted.groups
 
   @property
   def near_duplicate_images(self) -> int:
     """Images in a near-duplicate group."""
-    return sum(group_size(group) for group in self.near_duplicates)
+    return self._near_duplicates_counted.files
 
   @property
-  def near_duplicates_spanning_labels(self) -> Tuple[Dict[str, Any], ...]:
+  def near_duplicate_groups_spanning_labels(self) -> int:
     """Near-duplicate groups whose images carry different labels: likely
     labelling errors."""
-    return tuple(group for group in self.near_duplicates
-                 if len(group['class_names']) > 1)
+    return self._near_duplicates_counted.spanning_labels
 
   @property
-  def near_duplicates_straddling_splits(self) -> Tuple[Dict[str, Any], ...]:
+  def near_duplicate_groups_straddling_splits(self) -> int:
     """Near-duplicate groups with images in more than one split: the leak
     that split_key='near_duplicate' removes."""
-    return tuple(group for group in self.near_duplicates
-                 if len(group['splits']) > 1)
+    return self._near_duplicates_counted.straddling_splits
+
+  @property
+  def near_duplicate_images_straddling_splits(self) -> int:
+    """Images in the near-duplicate groups that straddle splits."""
+    return self._near_duplicates_counted.files_straddling
 
   @property
   def oversized_near_duplicate_groups(self) -> Tuple[Dict[str, Any], ...]:
     """Near-duplicate groups too large to be one photo's copies (more than
-    OVERSIZED_GROUP_FRACTION of the images and OVERSIZED_GROUP_MIN_IMAGES)."""
+    OVERSIZED_GROUP_FRACTION of the images and OVERSIZED_GROUP_MIN_IMAGES).
+    They are among the first listed: groups share no image, so fewer than
+    1 / OVERSIZED_GROUP_FRACTION = REPORT_GROUPS can be this large."""
     limit = max(OVERSIZED_GROUP_MIN_IMAGES,
                 OVERSIZED_GROUP_FRACTION * self.total_examples)
     return tuple(group for group in self.near_duplicates
@@ -134,9 +177,7 @@ class IngestReport:
   @property
   def near_duplicate_group_sizes(self) -> Dict[int, int]:
     """{group size: number of groups}."""
-    sizes = collections.Counter(group_size(group)
-                                for group in self.near_duplicates)
-    return dict(sorted(sizes.items()))
+    return dict(self._near_duplicates_counted.sizes)
 
   @property
   def bad_files(self) -> int:
@@ -161,9 +202,11 @@ class IngestReport:
             'skipped_per_reason': self.skipped_per_reason,
             'skipped_file': SKIPPED_FILE_NAME,
             'skipped': self._first_skipped_per_reason(),
-            'duplicate_groups': len(self.duplicates),
+            'duplicate_groups': self.duplicate_groups,
             'redundant_copies': self.redundant_copies,
-            'duplicates': list(self.duplicates),
+            'duplicates_file': DUPLICATES_FILE_NAME,
+            'duplicates': _listed(self.duplicates,
+                                  report_groups.spans_labels),
             'multi_label': self.multi_label,
             'prepared': self.prepared,
             **self._near_duplicates_json(),
@@ -173,24 +216,24 @@ class IngestReport:
   def _near_duplicates_json(self) -> Dict[str, Any]:
     if self.near_duplicate_threshold is None:
       return {'near_duplicate_threshold': None}
-    straddling = self.near_duplicates_straddling_splits
     return {
         'near_duplicate_threshold': self.near_duplicate_threshold,
-        'near_duplicate_groups': len(self.near_duplicates),
+        'near_duplicate_groups': self.near_duplicate_groups,
         'images_in_near_duplicate_groups': self.near_duplicate_images,
         'near_duplicate_group_sizes': {
             str(size): count
             for size, count in self.near_duplicate_group_sizes.items()},
-        'near_duplicate_groups_spanning_labels': len(
-            self.near_duplicates_spanning_labels),
-        'near_duplicate_groups_straddling_splits': len(straddling),
-        'images_in_straddling_near_duplicate_groups': sum(
-            group_size(group) for group in straddling),
+        'near_duplicate_groups_spanning_labels':
+            self.near_duplicate_groups_spanning_labels,
+        'near_duplicate_groups_straddling_splits':
+            self.near_duplicate_groups_straddling_splits,
+        'images_in_straddling_near_duplicate_groups':
+            self.near_duplicate_images_straddling_splits,
         'oversized_near_duplicate_groups': len(
             self.oversized_near_duplicate_groups),
         'near_duplicates_file': NEAR_DUPLICATES_FILE_NAME,
-        'near_duplicates': list(
-            self.near_duplicates[:REPORT_NEAR_DUPLICATE_GROUPS]),
+        'near_duplicates': _listed(self.near_duplicates,
+                                   report_groups.is_flagged),
     }
 
   def _first_skipped_per_reason(self) -> List[Dict[str, str]]:
@@ -223,10 +266,10 @@ class IngestReport:
         'num_examples': self.total_examples,
         'num_skipped': len(self.skipped),
         'num_classes': len(self.class_names),
-        'num_duplicate_groups': len(self.duplicates),
+        'num_duplicate_groups': self.duplicate_groups,
         'num_redundant_copies': self.redundant_copies,
-        'num_duplicate_groups_with_different_labels': len(
-            self.conflicting_duplicates),
+        'num_duplicate_groups_with_different_labels':
+            self.conflicting_duplicate_groups,
     }
     for split, count in self.examples_per_split.items():
       properties[f'num_examples_{split}'] = count
@@ -236,12 +279,12 @@ class IngestReport:
       properties[f'num_{action}'] = sum(by_format.values())
     if self.near_duplicate_threshold is not None:
       properties.update({
-          'num_near_duplicate_groups': len(self.near_duplicates),
+          'num_near_duplicate_groups': self.near_duplicate_groups,
           'num_near_duplicate_images': self.near_duplicate_images,
-          'num_near_duplicate_groups_spanning_labels': len(
-              self.near_duplicates_spanning_labels),
-          'num_near_duplicate_groups_straddling_splits': len(
-              self.near_duplicates_straddling_splits),
+          'num_near_duplicate_groups_spanning_labels':
+              self.near_duplicate_groups_spanning_labels,
+          'num_near_duplicate_groups_straddling_splits':
+              self.near_duplicate_groups_straddling_splits,
           'num_oversized_near_duplicate_groups': len(
               self.oversized_near_duplicate_groups),
       })
@@ -287,21 +330,23 @@ class IngestReport:
     """The duplicate groups for a person; none without duplicates."""
     if not self.duplicates:
       return []
-    conflicting = self.conflicting_duplicates
-    lines = [f'Duplicates: {len(self.duplicates)} groups of identical files, '
+    conflicting = self.conflicting_duplicate_groups
+    lines = [f'Duplicates: {self.duplicate_groups} groups of identical files, '
              f'{self.redundant_copies} redundant copies'
-             + (f', {len(conflicting)} with different labels (a labelling '
+             + (f', {conflicting} with different labels (a labelling '
                 'error):' if conflicting else ':')]
+    # Conflicting groups first; the report keeps the first of those too.
     shown = sorted(self.duplicates,
-                   key=lambda group: len(group['class_names']) < 2)
-    for group in shown[:_SUMMARY_MAX_FILES]:
+                   key=lambda group: len(group['class_names']) < 2
+                   )[:_SUMMARY_MAX_FILES]
+    for group in shown:
       labels = (f' labelled {" / ".join(group["class_names"])}'
                 if len(group['class_names']) > 1 else '')
       lines.append(f'  {", ".join(group["files"])} ({group["size"]} bytes)'
                    f'{labels}')
-    if len(shown) > _SUMMARY_MAX_FILES:
-      lines.append(f'  ... and {len(shown) - _SUMMARY_MAX_FILES} more groups, '
-                   f'listed in {REPORT_FILE_NAME}')
+    if self.duplicate_groups > len(shown):
+      lines.append(f'  ... and {self.duplicate_groups - len(shown)} more '
+                   f'groups, listed in {DUPLICATES_FILE_NAME}')
     return lines
 
 
@@ -311,13 +356,13 @@ class IngestReport:
     if self.near_duplicate_threshold is None:
       return []
     within = f'within {self.near_duplicate_threshold} bits'
-    if not self.near_duplicates:
+    if not self.near_duplicate_groups:
       return [f'Near-duplicates: none ({within}).']
     sizes = ', '.join(f'{count} of {size}' for size, count in
                       self.near_duplicate_group_sizes.items())
-    spanning = self.near_duplicates_spanning_labels
-    straddling = self.near_duplicates_straddling_splits
-    lines = [f'Near-duplicates ({within}): {len(self.near_duplicates)} '
+    spanning = self.near_duplicate_groups_spanning_labels
+    straddling = self.near_duplicate_groups_straddling_splits
+    lines = [f'Near-duplicates ({within}): {self.near_duplicate_groups} '
              f'groups, {self.near_duplicate_images} images (groups: {sizes})']
     for group in self.oversized_near_duplicate_groups:
       share = group_size(group) / max(self.total_examples, 1)
@@ -329,17 +374,17 @@ class IngestReport:
           f'near_duplicate_threshold (now {self.near_duplicate_threshold}) '
           'to break it up')
     if spanning:
-      lines.append(f'  {_groups(len(spanning), "span")} different labels '
+      lines.append(f'  {_groups(spanning, "span")} different labels '
                    '(likely labelling errors)')
     if straddling:
-      images = sum(group_size(group) for group in straddling)
+      images = self.near_duplicate_images_straddling_splits
       lines.append(
-          f'  {_groups(len(straddling), "straddle", f" ({images} images)")} '
+          f'  {_groups(straddling, "straddle", f" ({images} images)")} '
           'splits: eval holds near copies of train images; '
           "split_key='near_duplicate' keeps each group in one split")
     flagged = [group for group in self.near_duplicates
-               if len(group['class_names']) > 1 or len(group['splits']) > 1]
-    for group in flagged[:_SUMMARY_MAX_FILES]:
+               if report_groups.is_flagged(group)][:_SUMMARY_MAX_FILES]
+    for group in flagged:
       notes = []
       if len(group['class_names']) > 1:
         notes.append(f'labelled {" / ".join(group["class_names"])}')
@@ -350,17 +395,21 @@ class IngestReport:
           f' and {count - _SUMMARY_GROUP_FILES} more'
           if count > _SUMMARY_GROUP_FILES else '')
       lines.append(f'  {shown} ({"; ".join(notes)})')
-    if len(flagged) > _SUMMARY_MAX_FILES:
-      lines.append(f'  ... and {len(flagged) - _SUMMARY_MAX_FILES} more '
+    flagged_total = self._near_duplicates_counted.flagged
+    if flagged_total > len(flagged):
+      lines.append(f'  ... and {flagged_total - len(flagged)} more '
                    f'groups, listed in {NEAR_DUPLICATES_FILE_NAME}')
     return lines
 
 
-def group_size(group: Dict[str, Any]) -> int:
-  """The number of files of a duplicate or near-duplicate group: its
-  `count` (its `files` list names at most the first 20), or for a report
-  written before counts the length of its list."""
-  return group.get('count', len(group['files']))
+def _listed(groups: Sequence[Dict[str, Any]],
+            flag: Callable[[Dict[str, Any]], bool]) -> List[Dict[str, Any]]:
+  """The groups the JSON report lists: the first REPORT_GROUPS, and the
+  first FLAGGED_GROUPS that `flag` flags."""
+  tally = report_groups.GroupTally(flag=flag)
+  for group in groups:
+    tally.add(group)
+  return list(tally.kept)
 
 
 def _groups(count: int, verb: str, detail: str = '') -> str:
@@ -377,9 +426,15 @@ def build_report(input_base: str, class_names: Sequence[str],
                  multi_label: bool = False,
                  prepared_lines: Iterable[str] = (),
                  near_duplicate_lines: Optional[Iterable[str]] = None,
-                 near_duplicate_threshold: Optional[int] = None
-                 ) -> IngestReport:
+                 near_duplicate_threshold: Optional[int] = None,
+                 lists_dir: Optional[str] = None) -> IngestReport:
   """Builds the report from the pipeline's skipped and count outputs.
+
+  With `lists_dir`, the group lists are written there in their order
+  (DUPLICATES_FILE_NAME, and NEAR_DUPLICATES_FILE_NAME when detection was
+  on; `artifact.write_artifact_files` copies them), and the report keeps
+  their counts and only the groups its JSON lists: memory stays flat
+  however many groups there are. Without, it keeps every group.
 
   Args:
     input_base: The ingested folder.
@@ -393,6 +448,7 @@ def build_report(input_base: str, class_names: Sequence[str],
     near_duplicate_lines: JSON lines, one per group of near duplicates;
       None when detection was off.
     near_duplicate_threshold: The threshold they were found with.
+    lists_dir: A local folder for the whole group lists, or None.
   """
   examples: Dict[str, Dict[str, int]] = {name: {} for name in split_names}
   for line in count_lines:
@@ -402,16 +458,46 @@ def build_report(input_base: str, class_names: Sequence[str],
               for split, by_class in examples.items()}
   skipped = sorted((json.loads(line) for line in skipped_lines),
                    key=lambda entry: (entry['relative_path'], entry['split']))
-  duplicates = sorted((json.loads(line) for line in duplicate_lines),
-                      key=lambda group: group['files'])
-  near_duplicates = sorted(
-      (json.loads(line) for line in near_duplicate_lines or ()),
-      key=lambda group: (-group_size(group), group['files']))
+  duplicates = _tally_groups(
+      duplicate_lines, report_groups.sort_key(largest_first=False),
+      report_groups.spans_labels, lists_dir and os.path.join(
+          lists_dir, DUPLICATES_FILE_NAME))
+  near_duplicates = _tally_groups(
+      near_duplicate_lines or (), report_groups.sort_key(largest_first=True),
+      report_groups.is_flagged,
+      lists_dir and near_duplicate_lines is not None and os.path.join(
+          lists_dir, NEAR_DUPLICATES_FILE_NAME))
   return IngestReport(
       posixpath.normpath(input_base) if '://' not in input_base else input_base,
-      tuple(class_names), examples, tuple(skipped), tuple(duplicates),
-      multi_label, _prepared(prepared_lines), tuple(near_duplicates),
-      near_duplicate_threshold if near_duplicate_lines is not None else None)
+      tuple(class_names), examples, tuple(skipped), duplicates.kept,
+      multi_label, _prepared(prepared_lines), near_duplicates.kept,
+      near_duplicate_threshold if near_duplicate_lines is not None else None,
+      duplicate_totals=duplicates.totals if lists_dir else None,
+      near_duplicate_totals=near_duplicates.totals if lists_dir else None)
+
+
+def _tally_groups(lines: Iterable[str], key: Callable[[Dict[str, Any]], Any],
+                  flag: Callable[[Dict[str, Any]], bool],
+                  path: Optional[str]) -> report_groups.GroupTally:
+  """Counts the group `lines` in the order of `key`. With `path`, writes
+  them there in that order and keeps the listed groups only; without,
+  keeps every group."""
+  tally = report_groups.GroupTally(listed=REPORT_GROUPS if path else None,
+                                   flag=flag)
+  ordered = external_sort.sorted_lines(
+      lines, key=lambda line: key(json.loads(line)))
+
+  def counted():
+    for line in ordered:
+      tally.add(json.loads(line))
+      yield line
+
+  if path:
+    files.write_lines(path, counted())
+  else:
+    for _ in counted():
+      pass
+  return tally
 
 
 def _prepared(lines: Iterable[str]) -> Dict[str, Dict[str, int]]:

@@ -5,7 +5,7 @@ ingest report), image sizes, formats and bytes per image per split, then the
 files the ingest skipped, by reason, the groups of identical files the
 report lists, and its near-duplicate groups (`IngestReport.
 near_duplicate_lines`, from every group: near_duplicates.jsonl, not only the
-first REPORT_NEAR_DUPLICATE_GROUPS that ingest_report.json lists).
+first REPORT_GROUPS that ingest_report.json lists).
 """
 
 import collections

@@ -73,8 +73,8 @@ def test_default_split_reports_the_families_that_straddle_splits(
   straddling = [paths for paths in members.values()
                 if len({examples[path][0] for path in paths}) > 1]
   assert straddling, 'the content split spreads some family over two splits'
-  assert len(report.near_duplicates_straddling_splits) == len(straddling)
-  assert not report.near_duplicates_spanning_labels
+  assert report.near_duplicate_groups_straddling_splits == len(straddling)
+  assert not report.near_duplicate_groups_spanning_labels
   text = '\n'.join(report.summary_lines())
   assert (f'Near-duplicates (within 10 bits): {_FAMILIES} groups, '
           f'{_FAMILIES * len(_KINDS)} images') in text
@@ -101,7 +101,7 @@ def test_near_duplicate_split_keeps_every_family_in_one_split(
   for paths in members.values():
     assert len({examples[path][0] for path in paths}) == 1, paths
   assert len(report.near_duplicates) == _FAMILIES
-  assert not report.near_duplicates_straddling_splits
+  assert not report.near_duplicate_groups_straddling_splits
   # Stratified by family: each class's 8 families are dealt 2:1 (6 and 2
   # families by the stratified rank: ceil(2 * 8 / 3) ... within one family).
   for class_index in range(_CLASSES):
@@ -146,7 +146,7 @@ def test_near_duplicate_split_without_stratify_keys_groups_by_content(
                              stratify=False)
   for paths in members.values():
     assert len({examples[path][0] for path in paths}) == 1, paths
-  assert not report.near_duplicates_straddling_splits
+  assert not report.near_duplicate_groups_straddling_splits
 
 
 def test_group_spanning_labels_is_flagged(tmp_path):
@@ -167,9 +167,9 @@ def test_group_spanning_labels_is_flagged(tmp_path):
   report = artifact.read_report(output_dir)
   assert [group['files'] for group in report.near_duplicates] == [
       ['cats/a.jpg', 'dogs/a_small.jpg']]
-  assert [group['class_names']
-          for group in report.near_duplicates_spanning_labels] == [
-              ['cats', 'dogs']]
+  assert [group['class_names'] for group in report.near_duplicates] == [
+      ['cats', 'dogs']]
+  assert report.near_duplicate_groups_spanning_labels == 1
   assert '1 group spans different labels' in '\n'.join(report.summary_lines())
 
 

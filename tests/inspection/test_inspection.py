@@ -19,6 +19,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts
 
 from image_example_gen import IngestConfig
+from image_example_gen.core import artifact as artifact_lib
 from image_example_gen.core import example_encoder
 from image_example_gen.core import image_probe
 from image_example_gen.inspection import charts
@@ -199,12 +200,16 @@ def test_summary_shows_the_reports_duplicates_when_present(artifact, tmp_path):
   path = os.path.join(copy, 'ingest_report.json')
   with open(path, encoding='utf-8') as file:
     values = json.load(file)
-  values['duplicates'] = [{
+  group = {
       'sha256': 'ab' * 32, 'size': 1234,
       'files': ['eval/dog/h.jpg', 'train/cat/a.jpg'], 'splits': ['train'],
-      'class_names': ['cat', 'dog']}]
+      'class_names': ['cat', 'dog']}
+  values.update(duplicates=[group], duplicate_groups=1)
   with open(path, 'w', encoding='utf-8') as file:
     json.dump(values, file)
+  with open(os.path.join(copy, artifact_lib.DUPLICATES_FILE_NAME), 'w',
+            encoding='utf-8') as file:
+    file.write(json.dumps(group) + '\n')
   lines = inspect(copy)
   at = lines.index('Duplicates: 1 groups of identical files, 1 redundant '
                    'copies, 1 with different labels (a labelling error):')
