@@ -20,12 +20,14 @@ def _key(line):
   return json.loads(line)['key']
 
 
-@pytest.mark.parametrize('count, run_lines', [
-    (0, 4), (3, 4), (4, 4), (5, 4), (1000, 7), (1000, 1), (1000, 4096)])
-def test_same_order_as_a_stable_sort_in_memory(count, run_lines):
+@pytest.mark.parametrize('count, run_lines, max_fan_in', [
+    (0, 4, 2), (3, 4, 2), (4, 4, 2), (5, 4, 2), (1000, 7, 256), (1000, 1, 3),
+    (1000, 7, 2), (1000, 4096, 2)])
+def test_same_order_as_a_stable_sort_in_memory(count, run_lines, max_fan_in):
+  """Many runs merged in passes, a few at a time, keep the order too."""
   lines = _lines(count, seed=count + run_lines)
-  assert list(external_sort.sorted_lines(lines, _key, run_lines)) == sorted(
-      lines, key=_key)
+  assert list(external_sort.sorted_lines(
+      lines, _key, run_lines, max_fan_in)) == sorted(lines, key=_key)
 
 
 def test_lines_keep_their_unicode_and_escaped_line_ends():
@@ -51,3 +53,5 @@ def test_runs_are_removed_once_read_or_closed():
 def test_run_lines_must_be_positive():
   with pytest.raises(ValueError, match='run_lines must be at least 1'):
     list(external_sort.sorted_lines(['a'], len, run_lines=0))
+  with pytest.raises(ValueError, match='max_fan_in at least 2'):
+    list(external_sort.sorted_lines(['a'], len, max_fan_in=1))
