@@ -619,7 +619,7 @@ def edges_from_fingerprints(fps: Union[Sequence[Fingerprint], np.ndarray],
                            max_bucket=max_bucket))
   if not found:
     return np.zeros((0, 3), dtype=np.int64)
-  return np.concatenate(found)
+  return np.concatenate(found).astype(np.int64, copy=False)
 
 
 def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
@@ -631,9 +631,10 @@ def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
                 part_size: int = 1 << 17,
                 overwrite_input: bool = False
                 ) -> Iterator[np.ndarray]:
-  """The edges of `edges_from_fingerprints`, as (k, 3) int64 arrays of at
-  most _UNION_BATCH rows, so that a caller can fold them into its groups
-  (`component_roots`) without holding them all.
+  """The edges of `edges_from_fingerprints`, as (k, 3) integer arrays of at
+  most _UNION_BATCH rows (int32 below 2^31 images, where they can), so that
+  a caller can fold them into its groups (`component_roots`) without
+  holding them all.
 
   Memory: besides `fps`, a copy in sorted order (none with
   `overwrite_input`: `fps`, a uint64 array, is then sorted in place) and
@@ -771,12 +772,12 @@ def _bucket_edges(values: np.ndarray, words: np.ndarray, ids: np.ndarray,
 def _edges(ids: np.ndarray, left: np.ndarray, step: int,
            distances: Optional[np.ndarray] = None) -> Iterator[np.ndarray]:
   """The edges (ids[left], ids[left + step], distance; 0 without
-  `distances`) as int64 (k, 3) arrays of at most _UNION_BATCH rows, made one
-  at a time: a million identical images make one chain of a million
-  edges."""
+  `distances`) as (k, 3) arrays of `ids`' type, of at most _UNION_BATCH
+  rows, made one at a time: a million identical images make one chain of a
+  million edges. (int32 ids: a chunk of 2^18 edges takes 3 MB, not 6.)"""
   for start in range(0, len(left), _UNION_BATCH):
     part = left[start:start + _UNION_BATCH]
-    edges = np.zeros((len(part), 3), dtype=np.int64)
+    edges = np.zeros((len(part), 3), dtype=ids.dtype)
     edges[:, 0] = ids[part]
     edges[:, 1] = ids[part + step]
     if distances is not None:
@@ -800,10 +801,11 @@ def component_roots(count: int, chunks: Iterable[np.ndarray]) -> np.ndarray:
     pending.append(chunk[:, :2].astype(parent.dtype))
     size += len(chunk)
     if size >= _UNION_BATCH:
-      parent = _unite(parent, np.concatenate(pending))
-      pending, size = [], 0
+      pairs, pending, size = np.concatenate(pending), [], 0
+      _unite(parent, pairs)
+      del pairs
   if pending:
-    parent = _unite(parent, np.concatenate(pending))
+    _unite(parent, np.concatenate(pending))
   return parent
 
 
@@ -813,13 +815,13 @@ def component_roots(count: int, chunks: Iterable[np.ndarray]) -> np.ndarray:
 _UNION_BATCH = 1 << 18
 
 
-def _unite(parent: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-  """Union-find by hooking, on a flat `parent` (every node points at its
-  root): each round takes every pair's two roots, hooks the larger to the
-  smaller (`np.minimum.at`: of several hooks on one root the smallest wins,
-  and the pairs that lost try again next round), then flattens every path.
-  A parent is never above its node, so no cycle forms; every round hooks at
-  least one root, so the rounds end."""
+def _unite(parent: np.ndarray, pairs: np.ndarray) -> None:
+  """Union-find by hooking, in place on a flat `parent` (every node points
+  at its root): each round takes every pair's two roots, hooks the larger to
+  the smaller (`np.minimum.at`: of several hooks on one root the smallest
+  wins, and the pairs that lost try again next round), then flattens every
+  path. A parent is never above its node, so no cycle forms; every round
+  hooks at least one root, so the rounds end."""
   a, b = pairs[:, 0], pairs[:, 1]
   while len(a):
     a, b = parent[a], parent[b]
@@ -829,18 +831,20 @@ def _unite(parent: np.ndarray, pairs: np.ndarray) -> np.ndarray:
       break
     low, high = np.minimum(a, b), np.maximum(a, b)
     np.minimum.at(parent, high, low)
-    parent = _flatten(parent)
+    _flatten(parent)
     a, b = low, high
-  return parent
 
 
-def _flatten(parent: np.ndarray) -> np.ndarray:
-  """Points every node at its root."""
+def _flatten(parent: np.ndarray) -> None:
+  """Points every node at its root, in place: one copy of `parent` at a
+  time beside it (a new array each pass kept three alive at once, with the
+  caller's: 4 MB each at a million images)."""
   while True:
     grand = parent[parent]
     if np.array_equal(grand, parent):
-      return parent
-    parent = grand
+      return
+    parent[:] = grand
+    del grand
 
 
 # ---------------------------------------------------------------------------
