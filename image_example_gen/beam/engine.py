@@ -59,14 +59,17 @@ class IngestError(ValueError):
   terms (the command line names its flags and the files):
 
   Attributes:
-    report: The ingest report of the refused run (counts, and every skipped
-      file in `report.skipped`); it is not written into the artifact.
+    report: The ingest report of the refused run (its counts, and the first
+      skipped files of each input split and reason in `report.skipped`); it
+      is not written into the artifact.
     option: The IngestConfig field whose limit refused the run
       ('max_bad_fraction'), or None.
     option_value: That option's value.
     input_split: The input split (discovery.InputSplit) that yielded no
       usable image, or None when the whole ingest did.
     output_uri: The artifact folder that was not published.
+    skipped_list: Where the engine wrote every skipped file of the refused
+      run (`skipped.jsonl` in output_uri), or None: no file was skipped.
   """
 
   def __init__(self, message: str, *,
@@ -74,13 +77,15 @@ class IngestError(ValueError):
                option: Optional[str] = None,
                option_value: Any = None,
                input_split: Optional[discovery.InputSplit] = None,
-               output_uri: Optional[str] = None):
+               output_uri: Optional[str] = None,
+               skipped_list: Optional[str] = None):
     super().__init__(message)
     self.report = report
     self.option = option
     self.option_value = option_value
     self.input_split = input_split
     self.output_uri = output_uri
+    self.skipped_list = skipped_list
 
 
 def default_output_splits(
@@ -258,10 +263,15 @@ class _Ingest:
         _LOGGER.info('%s', line)
       self._check(report)
       artifact.write_artifact_files(self.output_uri, report, lists_dir.name)
-    except Exception:
-      # A failed ingest leaves no partial split behind.
+    except Exception as error:
+      # A failed ingest leaves no partial split behind; a refused one leaves
+      # its full skip list, which the report holds only the first of.
       for name in self.splits.names:
         files.remove(artifact.split_dir(self.output_uri, name))
+      if (isinstance(error, IngestError) and error.report is not None and
+          error.report.total_skipped):
+        error.skipped_list = artifact.write_list(
+            self.output_uri, artifact.SKIPPED_FILE_NAME, (), lists_dir.name)
       raise
     finally:
       lists_dir.cleanup()

@@ -100,7 +100,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 else _FAILURE_STATUS)
       context = wording.Context(
           data_root=ingest_command.DATA_ROOT,
-          skipped_list=errors.save_skipped_list(error))
+          skipped_list=errors.skipped_list(error))
       return _fail(errors.describe(error, context), status)
   for line in lines:
     print(line)

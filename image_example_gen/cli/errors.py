@@ -1,12 +1,11 @@
 """The command's errors, and the one line that describes any error."""
 
-import json
 import re
 from typing import Optional
 
 from image_example_gen.cli import wording
 
-__all__ = ['CommandError', 'UsageError', 'describe', 'save_skipped_list']
+__all__ = ['CommandError', 'UsageError', 'describe', 'skipped_list']
 
 
 class UsageError(Exception):
@@ -63,31 +62,20 @@ def describe(error: BaseException,
       ' (rerun with --debug for the traceback)')
 
 
-def save_skipped_list(error: BaseException) -> Optional[str]:
-  """Writes the skipped files of a refused ingest, when there are more than
-  an error line names, to `skipped.jsonl` in the folder that was not
-  published (the --out of `ingest`, the artifact folder of a pipeline run);
-  returns its path, or None if nothing was written.
+def skipped_list(error: BaseException) -> Optional[str]:
+  """Where every skipped file of a refused ingest is listed, when there are
+  more than an error line names; else None.
 
-  The engine publishes nothing when it refuses an ingest (engine.IngestError,
-  which carries the run's report), so the command keeps the full list for
-  the user, where the report of a published run would be.
+  The engine publishes nothing when it refuses an ingest, but writes the
+  full list where the report of a published run would be (`skipped.jsonl`
+  in the --out of `ingest`, in the artifact folder of a pipeline run), and
+  says where in its engine.IngestError.
   """
   if wording.describe_known(error) is None:  # Not the engine's error.
     return None
   report = getattr(error, 'report', None)
-  output_uri = getattr(error, 'output_uri', None)
-  if report is None or not output_uri or (
-      len(report.skipped) <= wording.MAX_FILES_SHOWN):
-    return None
-  # pylint: disable-next=g-import-not-at-top
-  from image_example_gen.core import artifact, files
-  path = files.join(output_uri, artifact.SKIPPED_FILE_NAME)
-  try:
-    files.makedirs(output_uri)
-    files.write_text(path, ''.join(
-        json.dumps(entry, ensure_ascii=False) + '\n'
-        for entry in report.skipped))
-  except OSError:
+  path = getattr(error, 'skipped_list', None)
+  if report is None or not path or (
+      report.total_skipped <= wording.MAX_FILES_SHOWN):
     return None
   return path

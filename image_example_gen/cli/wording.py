@@ -23,7 +23,7 @@ import ast
 import dataclasses
 import re
 import sys
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from image_example_gen.core import config as config_lib
 from image_example_gen.core import reasons
@@ -106,33 +106,42 @@ def _ingest_error(error, context: Context) -> str:
   report = error.report
   if report is None:
     return in_flags(str(error), context)
-  skipped = list(report.skipped)
+  # The report counts every skipped file; its list may hold only the first
+  # of each input split and reason (the full list: context.skipped_list).
   if error.option == 'max_bad_fraction':
-    return _too_many_bad(error, report, skipped, context)
+    return _too_many_bad(error, report, context)
   split = error.input_split
   if split is not None:
-    skipped = [entry for entry in skipped if entry.get('split') == split.name]
+    skipped = [entry for entry in report.skipped
+               if entry.get('split') == split.name]
+    per_reason = report.skipped_per_reason_in(split.name)
     where = (f'--input-split {split.name}={split.pattern} matched no usable '
              f'image under {report.input_base}')
   else:
+    skipped = list(report.skipped)
+    per_reason = report.skipped_per_reason
     where = f'No usable image in {context.data_root} {report.input_base}'
-  if not skipped:
+  total = sum(per_reason.values())
+  if not total:
     return where + '.'
-  return (f'{where}: {_count(len(skipped), "file")} skipped '
-          f'({_per_reason(skipped)}): '
-          f'{_files_with_reasons(skipped, context.skipped_list)}.')
+  return (f'{where}: {_count(total, "file")} skipped '
+          f'({_per_reason(per_reason)}): '
+          f'{_files_with_reasons(skipped, total, context.skipped_list)}.')
 
 
-def _too_many_bad(error, report, skipped, context: Context) -> str:
+def _too_many_bad(error, report, context: Context) -> str:
   # As IngestReport.bad_files counts them: hidden files are skipped, not bad.
-  bad = [entry for entry in skipped if entry['reason'] != reasons.HIDDEN]
-  hidden = len(skipped) - len(bad)
-  seen = report.total_examples + len(bad)
-  files = name_files([entry['relative_path'] for entry in bad],
-                     full_list=context.skipped_list)
-  line = (f'{len(bad)} of {seen} files are bad ({report.bad_fraction:.1%}), '
-          f'over {flag_of("max_bad_fraction")} {error.option_value}: '
-          f'{_per_reason(bad)} ({files}).')
+  per_reason = {reason: count
+                for reason, count in report.skipped_per_reason.items()
+                if reason != reasons.HIDDEN}
+  hidden = report.skipped_per_reason.get(reasons.HIDDEN, 0)
+  seen = report.total_examples + report.bad_files
+  files = name_files([entry['relative_path'] for entry in report.skipped
+                      if entry['reason'] != reasons.HIDDEN],
+                     report.bad_files, full_list=context.skipped_list)
+  line = (f'{report.bad_files} of {seen} files are bad '
+          f'({report.bad_fraction:.1%}), over {flag_of("max_bad_fraction")} '
+          f'{error.option_value}: {_per_reason(per_reason)} ({files}).')
   if hidden:
     line += (f' {_count(hidden, "hidden file")} skipped too, not counted '
              'as bad.')
@@ -147,19 +156,16 @@ def _bad_file(path: str, reason: Optional[str],
           f'{flag_of("on_bad_image")} skip to skip and report bad files.')
 
 
-def _per_reason(entries: Iterable[Dict[str, Any]]) -> str:
-  counts: Dict[str, int] = {}
-  for entry in entries:
-    counts[entry['reason']] = counts.get(entry['reason'], 0) + 1
+def _per_reason(counts: Dict[str, int]) -> str:
   return ', '.join(f'{reason} {count}'
                    for reason, count in sorted(counts.items()))
 
 
-def _files_with_reasons(entries: Sequence[Dict[str, Any]],
+def _files_with_reasons(entries: Sequence[Dict[str, Any]], total: int,
                         full_list: Optional[str]) -> str:
   return name_files(
       [f'{entry["relative_path"]} ({entry["reason"]})' for entry in entries],
-      len(entries), full_list)
+      total, full_list)
 
 
 def _count(number: int, noun: str) -> str:

@@ -41,7 +41,8 @@ __all__ = [
     'REPORT_FILE_NAME', 'SHA256', 'SHARD_PREFIX', 'SOURCE_FORMAT',
     'SKIPPED_FILE_NAME', 'SPLIT_PREFIX', 'WIDTH', 'artifact_root',
     'mlmd_properties', 'read_class_names', 'read_report', 'read_report_dict',
-    'shard_prefix', 'split_dir', 'split_names_on_disk', 'write_artifact_files'
+    'shard_prefix', 'split_dir', 'split_names_on_disk', 'write_artifact_files',
+    'write_list'
 ]
 
 # Feature keys of every Example (docs/ingest_report.md, "Feature keys").
@@ -198,24 +199,33 @@ def write_artifact_files(uri: str, report: ingest_report.IngestReport,
   """Writes the report, the full skip list, the duplicate groups, the
   near-duplicate groups (when detection was on) and the label map at `uri`.
 
-  The group lists are copied from `lists_dir` when given (where
+  The lists are copied from `lists_dir` when given (where
   `ingest_report.build_report` wrote them whole; the report then holds only
-  their first groups), else written from the report. Either way a line at
+  their first entries), else written from the report. Either way a line at
   a time: joined into one text first, 7,971 groups of 20 files (those of
   the million-file benchmark) took 20 MB more."""
   files.write_text(files.join(uri, REPORT_FILE_NAME), report.to_json())
-  files.write_lines(files.join(uri, SKIPPED_FILE_NAME), (
-      json.dumps(entry, ensure_ascii=False) for entry in report.skipped))
-  group_lists = [(DUPLICATES_FILE_NAME, report.duplicates)]
+  lists = [(SKIPPED_FILE_NAME, report.skipped),
+           (DUPLICATES_FILE_NAME, report.duplicates)]
   if report.near_duplicate_threshold is not None:
-    group_lists.append((NEAR_DUPLICATES_FILE_NAME, report.near_duplicates))
-  for name, groups in group_lists:
-    files.write_lines(files.join(uri, name), (
-        files.read_lines(files.join(lists_dir, name)) if lists_dir else
-        (json.dumps(group, ensure_ascii=False) for group in groups)))
+    lists.append((NEAR_DUPLICATES_FILE_NAME, report.near_duplicates))
+  for name, entries in lists:
+    write_list(uri, name, entries, lists_dir)
   if report.class_names:
     files.write_text(files.join(uri, LABELS_FILE_NAME),
                      ''.join(f'{name}\n' for name in report.class_names))
+
+
+def write_list(uri: str, name: str, entries: Sequence[Dict[str, Any]],
+               lists_dir: Optional[str] = None) -> str:
+  """Writes one of the report's lists (SKIPPED_FILE_NAME, ...) as `name` at
+  `uri`: the file `name` in `lists_dir` when given, else `entries`, a JSON
+  line each. Returns the path written."""
+  path = files.join(uri, name)
+  files.write_lines(path, (
+      files.read_lines(files.join(lists_dir, name)) if lists_dir else
+      (json.dumps(entry, ensure_ascii=False) for entry in entries)))
+  return path
 
 
 def remove_artifact_files(uri: str) -> None:

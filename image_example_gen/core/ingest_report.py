@@ -26,7 +26,6 @@ from image_example_gen.core import external_sort
 from image_example_gen.core import files
 from image_example_gen.core import reasons
 from image_example_gen.core import report_groups
-from image_example_gen.core.report_groups import group_size
 
 __all__ = ['DUPLICATES_FILE_NAME', 'NEAR_DUPLICATES_FILE_NAME',
            'REPORT_FILE_NAME', 'SKIPPED_FILE_NAME', 'IngestReport',
@@ -39,6 +38,7 @@ NEAR_DUPLICATES_FILE_NAME = 'near_duplicates.jsonl'
 # Groups of each list that the JSON report lists (the first); all are in
 # DUPLICATES_FILE_NAME and NEAR_DUPLICATES_FILE_NAME.
 REPORT_GROUPS = report_groups.REPORT_GROUPS
+group_size = report_groups.group_size
 # Skipped files per reason that the JSON report lists; all are in
 # SKIPPED_FILE_NAME.
 REPORT_EXAMPLES_PER_REASON = 100
@@ -66,6 +66,7 @@ class IngestReport:
     examples: {output split: {class name ('' if unlabeled): count}}.
     skipped: One dict per skipped file: relative_path (to input_base), split
       (the input split), reason (one of `reasons`) and detail; sorted by path.
+      All of them, or only the first (see skipped_totals).
     duplicates: Groups of ingested files with identical bytes, a dict each:
       sha256, size, count (files), files (relative paths, the first 20),
       splits (output splits) and class_names (more than one: a labelling
@@ -85,6 +86,10 @@ class IngestReport:
       `duplicates` holds only the first (`build_report` with a lists_dir);
       None: `duplicates` holds them all, and they are counted.
     near_duplicate_totals: Likewise for `near_duplicates`.
+    skipped_totals: {input split: {reason: count}} over every skipped file
+      when `skipped` holds only the first REPORT_EXAMPLES_PER_REASON of each
+      input split and reason (`build_report` with a lists_dir); None:
+      `skipped` holds them all, and they are counted.
   """
   input_base: str
   class_names: Tuple[str, ...]
@@ -97,6 +102,13 @@ class IngestReport:
   near_duplicate_threshold: Optional[int] = None
   duplicate_totals: Optional[report_groups.GroupTotals] = None
   near_duplicate_totals: Optional[report_groups.GroupTotals] = None
+  skipped_totals: Optional[Dict[str, Dict[str, int]]] = None
+
+  @functools.cached_property
+  def _skipped_counted(self) -> Dict[str, Dict[str, int]]:
+    if self.skipped_totals is not None:
+      return self.skipped_totals
+    return _SkippedTally(listed=0).add_all(self.skipped).totals
 
   @functools.cached_property
   def _duplicates_counted(self) -> report_groups.GroupTotals:
@@ -118,8 +130,18 @@ class IngestReport:
 
   @property
   def skipped_per_reason(self) -> Dict[str, int]:
-    counts = collections.Counter(entry['reason'] for entry in self.skipped)
+    counts = collections.Counter()
+    for by_reason in self._skipped_counted.values():
+      counts.update(by_reason)
     return dict(sorted(counts.items()))
+
+  @property
+  def total_skipped(self) -> int:
+    return sum(self.skipped_per_reason.values())
+
+  def skipped_per_reason_in(self, split: str) -> Dict[str, int]:
+    """{reason: count} of the files skipped in input split `split`."""
+    return dict(sorted(self._skipped_counted.get(split, {}).items()))
 
   @property
   def duplicate_groups(self) -> int:
@@ -182,8 +204,8 @@ class IngestReport:
   @property
   def bad_files(self) -> int:
     """Skipped files other than hidden ones, which are expected noise."""
-    return sum(1 for entry in self.skipped
-               if entry['reason'] != reasons.HIDDEN)
+    return sum(count for reason, count in self.skipped_per_reason.items()
+               if reason != reasons.HIDDEN)
 
   @property
   def bad_fraction(self) -> float:
@@ -198,7 +220,7 @@ class IngestReport:
             'total_examples': self.total_examples,
             'examples_per_split': self.examples_per_split,
             'examples': self.examples,
-            'total_skipped': len(self.skipped),
+            'total_skipped': self.total_skipped,
             'skipped_per_reason': self.skipped_per_reason,
             'skipped_file': SKIPPED_FILE_NAME,
             'skipped': self._first_skipped_per_reason(),
@@ -264,7 +286,7 @@ class IngestReport:
     """Totals for the Examples artifact's MLMD custom properties."""
     properties = {
         'num_examples': self.total_examples,
-        'num_skipped': len(self.skipped),
+        'num_skipped': self.total_skipped,
         'num_classes': len(self.class_names),
         'num_duplicate_groups': self.duplicate_groups,
         'num_redundant_copies': self.redundant_copies,
@@ -300,17 +322,18 @@ class IngestReport:
     lines += self.prepared_lines()
     lines += self.duplicate_lines()
     lines += self.near_duplicate_lines()
-    if not self.skipped:
+    if not self.total_skipped:
       lines.append('Skipped no file.')
       return lines
     per_reason = ', '.join(
         f'{reason}: {count}' for reason, count in self.skipped_per_reason.items())
-    lines.append(f'Skipped {len(self.skipped)} files ({per_reason}):')
+    lines.append(f'Skipped {self.total_skipped} files ({per_reason}):')
+    # The first files by path: the first of their reason too, so kept.
     for entry in self.skipped[:_SUMMARY_MAX_FILES]:
       lines.append(f'  {entry["relative_path"]}: {entry["reason"]} '
                    f'({entry["detail"]})')
-    if len(self.skipped) > _SUMMARY_MAX_FILES:
-      lines.append(f'  ... and {len(self.skipped) - _SUMMARY_MAX_FILES} more, '
+    if self.total_skipped > _SUMMARY_MAX_FILES:
+      lines.append(f'  ... and {self.total_skipped - _SUMMARY_MAX_FILES} more, '
                    f'listed in {SKIPPED_FILE_NAME}')
     return lines
 
@@ -430,11 +453,11 @@ def build_report(input_base: str, class_names: Sequence[str],
                  lists_dir: Optional[str] = None) -> IngestReport:
   """Builds the report from the pipeline's skipped and count outputs.
 
-  With `lists_dir`, the group lists are written there in their order
-  (DUPLICATES_FILE_NAME, and NEAR_DUPLICATES_FILE_NAME when detection was
-  on; `artifact.write_artifact_files` copies them), and the report keeps
-  their counts and only the groups its JSON lists: memory stays flat
-  however many groups there are. Without, it keeps every group.
+  With `lists_dir`, the whole lists are written there in their order
+  (SKIPPED_FILE_NAME, DUPLICATES_FILE_NAME, NEAR_DUPLICATES_FILE_NAME;
+  `artifact.write_artifact_files` copies them), sorted on disk, and the
+  report keeps their counts and only their first entries: memory stays
+  flat however many files are skipped or grouped. Without, it keeps all.
 
   Args:
     input_base: The ingested folder.
@@ -448,7 +471,7 @@ def build_report(input_base: str, class_names: Sequence[str],
     near_duplicate_lines: JSON lines, one per group of near duplicates;
       None when detection was off.
     near_duplicate_threshold: The threshold they were found with.
-    lists_dir: A local folder for the whole group lists, or None.
+    lists_dir: A local folder for the whole lists, or None.
   """
   examples: Dict[str, Dict[str, int]] = {name: {} for name in split_names}
   for line in count_lines:
@@ -456,48 +479,78 @@ def build_report(input_base: str, class_names: Sequence[str],
     examples[split][class_name] = count
   examples = {split: dict(sorted(by_class.items()))
               for split, by_class in examples.items()}
-  skipped = sorted((json.loads(line) for line in skipped_lines),
-                   key=lambda entry: (entry['relative_path'], entry['split']))
-  duplicates = _tally_groups(
-      duplicate_lines, report_groups.sort_key(largest_first=False),
-      report_groups.spans_labels, lists_dir and os.path.join(
-          lists_dir, DUPLICATES_FILE_NAME))
-  near_duplicates = _tally_groups(
-      near_duplicate_lines or (), report_groups.sort_key(largest_first=True),
-      report_groups.is_flagged,
-      lists_dir and near_duplicate_lines is not None and os.path.join(
-          lists_dir, NEAR_DUPLICATES_FILE_NAME))
+
+  def list_path(name: str) -> Optional[str]:
+    return os.path.join(lists_dir, name) if lists_dir else None
+
+  streamed = lists_dir is not None
+  skipped = _SkippedTally(REPORT_EXAMPLES_PER_REASON if streamed else None)
+  _stream_sorted(skipped_lines,
+                 lambda entry: (entry['relative_path'], entry['split']),
+                 skipped.add, list_path(SKIPPED_FILE_NAME))
+  duplicates = report_groups.GroupTally(
+      REPORT_GROUPS if streamed else None, flag=report_groups.spans_labels)
+  _stream_sorted(duplicate_lines, report_groups.sort_key(largest_first=False),
+                 duplicates.add, list_path(DUPLICATES_FILE_NAME))
+  near_duplicates = report_groups.GroupTally(
+      REPORT_GROUPS if streamed else None, flag=report_groups.is_flagged)
+  _stream_sorted(near_duplicate_lines or (),
+                 report_groups.sort_key(largest_first=True),
+                 near_duplicates.add, list_path(NEAR_DUPLICATES_FILE_NAME))
   return IngestReport(
       posixpath.normpath(input_base) if '://' not in input_base else input_base,
-      tuple(class_names), examples, tuple(skipped), duplicates.kept,
+      tuple(class_names), examples, tuple(skipped.kept), duplicates.kept,
       multi_label, _prepared(prepared_lines), near_duplicates.kept,
       near_duplicate_threshold if near_duplicate_lines is not None else None,
-      duplicate_totals=duplicates.totals if lists_dir else None,
-      near_duplicate_totals=near_duplicates.totals if lists_dir else None)
+      duplicate_totals=duplicates.totals if streamed else None,
+      near_duplicate_totals=near_duplicates.totals if streamed else None,
+      skipped_totals=skipped.totals if streamed else None)
 
 
-def _tally_groups(lines: Iterable[str], key: Callable[[Dict[str, Any]], Any],
-                  flag: Callable[[Dict[str, Any]], bool],
-                  path: Optional[str]) -> report_groups.GroupTally:
-  """Counts the group `lines` in the order of `key`. With `path`, writes
-  them there in that order and keeps the listed groups only; without,
-  keeps every group."""
-  tally = report_groups.GroupTally(listed=REPORT_GROUPS if path else None,
-                                   flag=flag)
+def _stream_sorted(lines: Iterable[str], key: Callable[[Dict[str, Any]], Any],
+                   add: Callable[[Dict[str, Any]], None],
+                   path: Optional[str]) -> None:
+  """Passes the JSON `lines`, parsed, to `add` in the order of `key`, and
+  with `path` writes them there in that order."""
   ordered = external_sort.sorted_lines(
       lines, key=lambda line: key(json.loads(line)))
 
-  def counted():
+  def added():
     for line in ordered:
-      tally.add(json.loads(line))
+      add(json.loads(line))
       yield line
 
   if path:
-    files.write_lines(path, counted())
+    files.write_lines(path, added())
   else:
-    for _ in counted():
-      pass
-  return tally
+    collections.deque(added(), maxlen=0)
+
+
+class _SkippedTally:
+  """Counts skipped files per input split and reason as they come (in path
+  order), keeping the first `listed` of each split and reason (None: all).
+  Per split, so that a refused input split's error can name its files."""
+
+  def __init__(self, listed: Optional[int]):
+    self._listed = listed
+    self.kept: List[Dict[str, str]] = []
+    self._counts: Dict[str, collections.Counter] = {}
+
+  def add(self, entry: Dict[str, str]) -> None:
+    counts = self._counts.setdefault(entry['split'], collections.Counter())
+    counts[entry['reason']] += 1
+    if self._listed is None or counts[entry['reason']] <= self._listed:
+      self.kept.append(entry)
+
+  def add_all(self, entries: Iterable[Dict[str, str]]) -> '_SkippedTally':
+    for entry in entries:
+      self.add(entry)
+    return self
+
+  @property
+  def totals(self) -> Dict[str, Dict[str, int]]:
+    return {split: dict(sorted(counts.items()))
+            for split, counts in sorted(self._counts.items())}
 
 
 def _prepared(lines: Iterable[str]) -> Dict[str, Dict[str, int]]:

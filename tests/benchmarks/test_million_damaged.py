@@ -203,3 +203,18 @@ def _copy_expectations(damaged_dir, target_dir):
     shutil.copyfile(os.path.join(damaged_dir, name),
                     os.path.join(target_dir, name))
   return target_dir
+
+
+@pytest.mark.parametrize('streamed', [False, True])
+def test_the_report_profile_replays_the_artifacts_lists(ingested, streamed):
+  """benchmarks/report_profile.py builds the report again from the lists
+  the ingest wrote: the same groups and skipped files, either way."""
+  # pylint: disable-next=g-import-not-at-top
+  from benchmarks import report_profile
+  from image_example_gen.core import artifact
+  _, output_dir = ingested
+  values = artifact.read_report_dict(output_dir)
+  result = report_profile.build_once(output_dir, streamed, with_skipped=True)
+  assert result['groups'] == values['near_duplicate_groups'] > 0
+  assert result['skipped'] == values['total_skipped'] == _DAMAGED
+  assert result['rss_peak_mb'] >= result['rss_before_mb'] > 0

@@ -281,20 +281,38 @@ def test_an_input_split_without_usable_image_names_its_files():
       '1 file skipped (not_an_image 1): train/a.txt (not_an_image).')
 
 
-def test_the_full_skip_list_is_kept_where_nothing_was_published(tmp_path):
+def test_the_full_skip_list_is_named_when_the_line_cannot_name_them_all():
   skipped = [_skipped(f'cat/{i:02}.txt', 'not_an_image') for i in range(11)]
   error = engine.IngestError('...', report=_report(skipped),
-                             output_uri=str(tmp_path / 'out'))
+                             output_uri='/out',
+                             skipped_list='/out/skipped.jsonl')
 
-  path = errors.save_skipped_list(error)
-
-  assert path == str(tmp_path / 'out' / 'skipped.jsonl')
-  with open(path, encoding='utf-8') as file:
-    assert [json.loads(line) for line in file] == skipped
+  assert errors.skipped_list(error) == '/out/skipped.jsonl'
   few = engine.IngestError('...', report=_report(skipped[:10]),
-                           output_uri=str(tmp_path / 'few'))
-  assert errors.save_skipped_list(few) is None  # The line names them all.
-  assert errors.save_skipped_list(ValueError('x')) is None
+                           output_uri='/few', skipped_list='/few/skipped.jsonl')
+  assert errors.skipped_list(few) is None  # The line names them all.
+  assert errors.skipped_list(ValueError('x')) is None
+
+
+def test_counts_come_from_the_report_when_it_lists_only_the_first():
+  """A streamed report keeps the first skipped files of each split and
+  reason, and counts them all: the error counts them all, names the kept."""
+  listed = [_skipped(f'cat/bad{i:03}.jpg', 'corrupt') for i in range(100)]
+  report = ingest_report.IngestReport(
+      '/data', ('cat',), {'train': {'cat': 100}, 'eval': {}}, tuple(listed),
+      skipped_totals={'single_split': {'corrupt': 250, 'hidden': 3}})
+  error = engine.IngestError('...', report=report, option='max_bad_fraction',
+                             option_value=0.5, output_uri='/out',
+                             skipped_list='/out/skipped.jsonl')
+
+  line = errors.describe(error, wording.Context(
+      skipped_list=errors.skipped_list(error)))
+
+  assert line.startswith(
+      '250 of 350 files are bad (71.4%), over --max-bad-fraction 0.5: '
+      'corrupt 250 (cat/bad000.jpg, ')
+  assert ('cat/bad009.jpg and 240 more, listed in /out/skipped.jsonl). '
+          '3 hidden files skipped too') in line
 
 
 def test_bad_file_error_keeps_its_attributes_through_beams_reraise():
