@@ -12,13 +12,15 @@ benchmark's, `python -m benchmarks.million_damaged`: 10,000 skipped files,
 7,971 near-duplicate groups of 20 files), two ways, each in a fresh child
 process that samples its RSS every 3 ms:
 
-  - whole: every group parsed and kept in the report (no lists_dir);
-  - streamed: the groups sorted on disk, counted as they pass, only the
-    first kept (a lists_dir, as the engine runs it).
+  - whole: every skipped file and group parsed and kept in the report (no
+    lists_dir);
+  - streamed: the lists sorted on disk, counted as they pass, only their
+    first entries kept (a lists_dir, as the engine runs it).
 
-Each way runs with and without the skipped files, which the report keeps
-whole either way. It prints the peak RSS above the child's RSS before the
-step.
+Each way runs without the skipped files, then with them. It prints the
+peak RSS above the child's RSS before the step. At the damaged million:
+whole +26.5 MB without the skipped files and +34.3 MB with them, streamed
++5.7 and +7.5 MB.
 """
 
 import argparse
@@ -110,7 +112,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
            args.artifact, '--child', way, skipped],
           check=True, capture_output=True, text=True)
       values = json.loads(result.stdout.strip().splitlines()[-1])
-      print(f'{way:8s} {skipped} skipped files ({values["skipped"]:,}): '
+      print(f'{way:8s} {skipped} skipped files ({values["skipped"]:,} '
+            'kept): '
             f'{values["groups"]:,} near-duplicate groups, '
             f'{values["groups_kept"]:,} kept; RSS before '
             f'{values["rss_before_mb"]:.1f} MB, peak '
