@@ -212,7 +212,7 @@ def run_command(prog: str, args: argparse.Namespace,
       status = (_USAGE_STATUS if isinstance(error, errors.UsageError)
                 else _FAILURE_STATUS)
       context = wording.Context(data_root=DATA_ROOT_FLAG,
-                                skipped_list=errors.save_skipped_list(error))
+                                skipped_list=errors.skipped_list(error))
       return _fail(prog, errors.describe(error, context), status)
   print('\n'.join(lines))
   return 0
