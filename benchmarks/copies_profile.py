@@ -40,6 +40,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from benchmarks import measure
 from benchmarks import million_dataset
 
 _BATCH = 100
@@ -91,11 +92,6 @@ def _count_lines(prefix: str) -> int:
   return total
 
 
-def _rss_mb() -> float:
-  with open('/proc/self/statm', encoding='ascii') as file:
-    return int(file.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
-
-
 def run_one(files: int, table_path: str) -> Dict[str, float]:
   """Runs ReportCopies over `files` synthetic entries in this process."""
   # pylint: disable=g-import-not-at-top
@@ -105,13 +101,13 @@ def run_one(files: int, table_path: str) -> Dict[str, float]:
   from image_example_gen.core import near_duplicates
   # pylint: enable=g-import-not-at-top
   table = np.load(table_path)
-  after_imports = _rss_mb()
+  after_imports = measure.own_rss_mb()
   samples = []
   done = threading.Event()
 
   def sample():
     while not done.is_set():
-      samples.append((time.perf_counter(), _rss_mb()))
+      samples.append((time.perf_counter(), measure.own_rss_mb()))
       time.sleep(0.05)
 
   with tempfile.TemporaryDirectory() as staging:
@@ -160,25 +156,13 @@ def find_copies_one(files: int, table_path: str) -> Dict[str, float]:
         for output in _batch(batch, files, table):
           if output.tag == 'index':
             file.write(output.value + '\n')
-    before = _rss_mb()
-    peak = [before]
-    done = threading.Event()
-
-    def sample():
-      while not done.is_set():
-        peak[0] = max(peak[0], _rss_mb())
-        time.sleep(0.003)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    found = duplicates.copy_index([index_path],
-                                  near_duplicates.DEFAULT_THRESHOLD)
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
-  return {'files': files, 'seconds': seconds, 'rss_before_mb': before,
-          'rss_peak_mb': peak[0], 'grouped_images': len(found.groups)}
+    with measure.PeakRss() as rss:
+      start = time.perf_counter()
+      found = duplicates.copy_index([index_path],
+                                    near_duplicates.DEFAULT_THRESHOLD)
+      seconds = time.perf_counter() - start
+  return {'files': files, 'seconds': seconds, 'rss_before_mb': rss.before,
+          'rss_peak_mb': rss.peak, 'grouped_images': len(found.groups)}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -18,9 +18,9 @@ process that samples its RSS every 3 ms:
     first entries kept (a lists_dir, as the engine runs it).
 
 Each way runs without the skipped files, then with them. It prints the
-peak RSS above the child's RSS before the step. At the damaged million:
-whole +26.5 MB without the skipped files and +34.3 MB with them, streamed
-+5.7 and +7.5 MB.
+peak RSS above the child's RSS before the step, in MB of 2^20 bytes (as
+every benchmark here). At the damaged million: whole +25.4 MB without the
+skipped files and +32.4 MB with them, streamed +5.5 and +7.3 MB.
 """
 
 import argparse
@@ -29,18 +29,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from typing import Dict, Optional, Sequence
+
+from benchmarks import measure
 
 _DEFAULT_ARTIFACT = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'bench_data',
     'million-1000000-damaged', 'examples')
-
-
-def _rss_mb() -> float:
-  with open('/proc/self/statm', encoding='ascii') as file:
-    return int(file.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 1e6
 
 
 def build_once(artifact_dir: str, streamed: bool,
@@ -60,18 +55,7 @@ def build_once(artifact_dir: str, streamed: bool,
     path = os.path.join(artifact_dir, name)
     return files.read_lines(path) if os.path.exists(path) else iter(())
 
-  before = _rss_mb()
-  peak = [before]
-  done = threading.Event()
-
-  def sample():
-    while not done.is_set():
-      peak[0] = max(peak[0], _rss_mb())
-      time.sleep(0.003)
-
-  sampler = threading.Thread(target=sample, daemon=True)
-  sampler.start()
-  with tempfile.TemporaryDirectory() as scratch:
+  with measure.PeakRss() as rss, tempfile.TemporaryDirectory() as scratch:
     lists_dir = os.path.join(scratch, 'lists') if streamed else None
     if lists_dir:
       os.makedirs(lists_dir)
@@ -86,9 +70,7 @@ def build_once(artifact_dir: str, streamed: bool,
     report.summary_lines()
     artifact.write_artifact_files(os.path.join(scratch, 'out'), report,
                                   lists_dir)
-  done.set()
-  sampler.join()
-  return {'rss_before_mb': before, 'rss_peak_mb': peak[0],
+  return {'rss_before_mb': rss.before, 'rss_peak_mb': rss.peak,
           'groups': report.near_duplicate_groups,
           'groups_kept': len(report.near_duplicates),
           'skipped': len(report.skipped)}

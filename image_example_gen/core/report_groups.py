@@ -8,8 +8,8 @@ counts every group and keeps only the first `REPORT_GROUPS` and the first
 `FLAGGED_GROUPS` flagged ones (those the summary names first: identical
 files with different labels, `spans_labels`; near-duplicates that span
 labels or straddle splits, `is_flagged`). At the million-file benchmark's
-7,971 near-duplicate groups of 20 files, building the report held 5.7 MB
-this way against 26.5 MB with every group parsed and kept
+7,971 near-duplicate groups of 20 files, building the report held 5.5 MB
+this way against 25.4 MB with every group parsed and kept
 (`python -m benchmarks.report_profile`).
 """
 
