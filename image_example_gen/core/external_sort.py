@@ -1,8 +1,8 @@
 """Lines put in order without holding them all: sorted runs on disk, merged.
 
-The launcher puts the artifact's group lists (identical files and
-near-duplicate groups, one JSON line per group) in order after the pipeline
-has written them. Their number grows with the dataset, so they are sorted
+The launcher puts the artifact's lists (skipped files, identical files and
+near-duplicate groups, one JSON line each) in order after the pipeline has
+written them. Their number grows with the dataset, so they are sorted
 the way `sort(1)` does it: runs of `RUN_LINES` lines are sorted in memory
 and written to temporary files, and the runs are merged with `heapq.merge`,
 which holds one line per run. Neither the standard library nor our
@@ -20,6 +20,7 @@ group parsed and kept).
 
 import contextlib
 import heapq
+import itertools
 import os
 import tempfile
 from typing import Any, Callable, Iterable, Iterator, List
@@ -56,7 +57,7 @@ def sorted_lines(lines: Iterable[str], key: Callable[[str], Any],
     yield from run
     return
   with tempfile.TemporaryDirectory(prefix='image_example_gen_sort_') as spool:
-    written = iter(range(1 << 62))
+    written = itertools.count()
 
     def write_run(sorted_run: Iterable[str]) -> str:
       path = os.path.join(spool, f'run_{next(written):06d}.txt')

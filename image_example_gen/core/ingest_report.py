@@ -360,11 +360,11 @@ class IngestReport:
                 'error):' if conflicting else ':')]
     # Conflicting groups first; the report keeps the first of those too.
     shown = sorted(self.duplicates,
-                   key=lambda group: len(group['class_names']) < 2
+                   key=lambda group: not report_groups.spans_labels(group)
                    )[:_SUMMARY_MAX_FILES]
     for group in shown:
       labels = (f' labelled {" / ".join(group["class_names"])}'
-                if len(group['class_names']) > 1 else '')
+                if report_groups.spans_labels(group) else '')
       lines.append(f'  {", ".join(group["files"])} ({group["size"]} bytes)'
                    f'{labels}')
     if self.duplicate_groups > len(shown):
@@ -409,9 +409,9 @@ class IngestReport:
                if report_groups.is_flagged(group)][:_SUMMARY_MAX_FILES]
     for group in flagged:
       notes = []
-      if len(group['class_names']) > 1:
+      if report_groups.spans_labels(group):
         notes.append(f'labelled {" / ".join(group["class_names"])}')
-      if len(group['splits']) > 1:
+      if report_groups.straddles_splits(group):
         notes.append(f'in {" / ".join(group["splits"])}')
       files, count = group['files'], group_size(group)
       shown = ', '.join(files[:_SUMMARY_GROUP_FILES]) + (

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 __all__ = ['FLAGGED_GROUPS', 'REPORT_GROUPS', 'GroupTally', 'GroupTotals',
            'count_groups', 'group_size', 'is_flagged', 'sort_key',
-           'spans_labels']
+           'spans_labels', 'straddles_splits']
 
 # Groups of each list that the JSON report lists (the first, in the list's
 # order); all are in the list's own file.
@@ -56,7 +56,7 @@ class GroupTally:
 
   def __init__(self, listed: Optional[int] = REPORT_GROUPS,
                flagged: int = FLAGGED_GROUPS,
-               flag: Callable[[Dict[str, Any]], bool] = None):
+               flag: Optional[Callable[[Dict[str, Any]], bool]] = None):
     """`listed=None` keeps every group; `flag` is the test of a flagged
     group (by default `is_flagged`)."""
     self._listed, self._flagged_kept = listed, flagged
@@ -67,8 +67,7 @@ class GroupTally:
 
   def add(self, group: Dict[str, Any]) -> None:
     size = group_size(group)
-    spans, straddles = (len(group['class_names']) > 1,
-                        len(group['splits']) > 1)
+    spans, straddles = spans_labels(group), straddles_splits(group)
     flagged = self._flag(group)
     self._sizes[size] += 1
     self._counts.update(
@@ -112,9 +111,14 @@ def spans_labels(group: Dict[str, Any]) -> bool:
   return len(group['class_names']) > 1
 
 
+def straddles_splits(group: Dict[str, Any]) -> bool:
+  """Whether a group has files in more than one output split."""
+  return len(group['splits']) > 1
+
+
 def is_flagged(group: Dict[str, Any]) -> bool:
   """Whether a group spans labels or straddles splits."""
-  return spans_labels(group) or len(group['splits']) > 1
+  return spans_labels(group) or straddles_splits(group)
 
 
 def sort_key(largest_first: bool):
