@@ -13,54 +13,45 @@ the per-image state goes to files in the staging folder, not to memory:
    sort) and of near-duplicate groups (near_duplicate_groups.group_labels).
    It writes them, the copies only (16 bytes a copy), to one file beside the
    index, and passes on that file's name.
-3. `_ReadCopies` loads that file once per worker, streams the record files
-   back and keeps the records of the copies, which `SummarizeGroup`
-   (CombinePerKey) sums up per group, naming at most GROUP_FILES_LISTED
-   files, into one JSON line per group (`duplicate_group`,
-   `near_duplicate_group`).
+3. `_WriteCopyLines` loads that file once per worker, streams the record
+   files back and writes the records of the copies, each under its group's
+   key (`group_summaries.copy_line`), to files beside them;
+   `group_summaries.summarize_groups`, on one worker, sorts those lines on
+   local disk and sums up each group, naming at most GROUP_FILES_LISTED
+   files, into one JSON line.
 
 Why files, and not a CombineFn of arrays (before): a runner encodes a
 combine's accumulator and its result to pass them on, and the in-process
 DirectRunner held several copies of them at once. At a million images
 (benchmarks/copies_profile.py) the accumulator's 32 MB grew the memory
-through the run and then by 164 MB in the 0.3 s that passed it on;
-docs/scale.md has the figures.
+through the run and then by 164 MB in the 0.3 s that passed it on; the
+group summaries' CombinePerKey, for the same reason, rose 90 MB at the end
+of the run. docs/scale.md has the figures.
 """
 
-
 import base64
-import bisect
-import heapq
+import itertools
 import json
-from typing import (Dict, Iterable, Iterator, List, NamedTuple, Optional,
-                    Sequence, Tuple)
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 import numpy as np
 
+from image_example_gen.beam import group_summaries
 from image_example_gen.beam import near_duplicate_groups
 from image_example_gen.beam import side_file
 from image_example_gen.core import memory
 from image_example_gen.core import stratify
 
-__all__ = ['GROUP_FILES_LISTED', 'CopyIndex', 'ReportCopies',
-           'SummarizeGroup', 'copy_index', 'duplicate_group', 'find_copies',
+__all__ = ['CopyIndex', 'ReportCopies', 'copy_index', 'find_copies',
            'index_entry', 'index_line', 'load_copy_index',
-           'near_duplicate_group', 'read_index', 'record_line']
+           'read_index', 'record_line']
 
 # An index entry on disk: member id, content key, fingerprint (0 when
 # `fingerprinted` is 0: none), little-endian, packed.
 INDEX_DTYPE = np.dtype([('id', '<i8'), ('key', '<i8'), ('fingerprint', '<i8'),
                         ('fingerprinted', 'u1')])
-# Files of a group that its report line names (all are counted): bounded, so
-# that a group of a million blank images stays a small record. Each listed
-# file is held until the end of the run, about 180 B: at 1,000, a million
-# images in 8,000 near-duplicate groups of about 125 (the 1,000,000-file
-# benchmark, docs/scale.md) kept every path, and the run's last seconds rose
-# 250 MB above its steady memory. At 20, those groups hold 160,000 paths,
-# and a group of up to 20 (the usual copies of a photo) is listed whole.
-GROUP_FILES_LISTED = 20
 
 
 def index_entry(relative_path: str, sha256: str,
@@ -203,11 +194,18 @@ class _SortedIds:
   def as_dict(self) -> Dict[int, int]:
     return dict(zip(self._ids.tolist(), self._values.tolist()))
 
-  def get(self, identifier: int) -> Optional[int]:
-    position = int(np.searchsorted(self._ids, identifier))
-    if position < len(self._ids) and self._ids[position] == identifier:
-      return int(self._values[position])
-    return None
+  def find(self, identifiers: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """(found, values): whether each of `identifiers` (int64) is here, and
+    its value where it is (0 elsewhere). One searchsorted for the whole
+    array: per id, numpy's scalar call took about 4.5 us, 9 s of a
+    million-file run's report (py-spy, benchmarks/copies_profile.py)."""
+    if not len(self._ids):
+      return (np.zeros(len(identifiers), dtype=bool),
+              np.zeros(len(identifiers), dtype=np.int64))
+    positions = np.minimum(np.searchsorted(self._ids, identifiers),
+                           len(self._ids) - 1)
+    found = self._ids[positions] == identifiers
+    return found, np.where(found, self._values[positions], 0)
 
 
 class CopyIndex(NamedTuple):
@@ -236,120 +234,67 @@ class CopyIndex(NamedTuple):
     return cls(parts[0], parts[1] if count > 1 else None)
 
 
-class _ReadCopies(beam.DoFn):
-  """Streams a file of record lines; emits the records of copies, keyed by
-  their group: (sha256, record) to DUPLICATE and (group id, record) to
-  NEAR_DUPLICATE, a record being (path, sha256, split, class, size). The
-  CopyIndex comes as the path of its file, loaded once per DoFn."""
+class _WriteCopyLines(beam.DoFn):
+  """Streams a file of record lines and writes, to a file of its own beside
+  it, a `group_summaries.copy_line` for each copy: under its sha256
+  (DUPLICATE) if another file has its bytes, and under its group's label
+  (NEAR_DUPLICATE) if it is in a near-duplicate group. Emits that file's
+  name, the same for the same input: a retried bundle writes it again.
 
-  DUPLICATE = 'duplicate'
-  NEAR_DUPLICATE = 'near_duplicate'
+  The lines go to a file, not through Beam: a PCollection of them, written
+  by WriteToText, cost about 10 us a line in Beam's per-element steps
+  (WindowInto, the bundle writer), 10 s at a million copies (py-spy,
+  benchmarks/copies_profile.py). The CopyIndex comes as the path of its
+  file, loaded once per DoFn.
 
-  def __init__(self):
+  Args:
+    lines_prefix: The prefix of the files written (in the staging folder).
+  """
+
+  # Record lines looked up in the copy index at a time.
+  _CHUNK_LINES = 4096
+
+  def __init__(self, lines_prefix: str):
     super().__init__()
+    self._lines_prefix = lines_prefix
     self._copy_index = side_file.LoadedFile(load_copy_index)
 
   def process(self, file_name: str, copies_path: str):
     duplicates, groups = self._copy_index.get(copies_path)
     if not len(duplicates) and not groups:
       return
-    with FileSystems.open(file_name) as file:
-      for line in file:
-        path, sha256, size, split, class_name = json.loads(line)
-        member = near_duplicate_groups.member_id(path)
-        record = (path, sha256, split, _hashable(class_name), size)
-        if duplicates.get(member) is not None:
-          yield beam.pvalue.TaggedOutput(self.DUPLICATE, (sha256, record))
-        group = groups.get(member) if groups else None
-        if group is not None:
-          yield beam.pvalue.TaggedOutput(self.NEAR_DUPLICATE, (group, record))
+    output_name = (f'{self._lines_prefix}-'
+                   f'{FileSystems.split(file_name)[1]}.txt')
+    with FileSystems.open(file_name) as records, FileSystems.create(
+        output_name) as output:
+      while True:
+        lines = [line.decode('utf-8').rstrip('\n')
+                 for line in itertools.islice(records, self._CHUNK_LINES)]
+        if not lines:
+          break
+        output.write(''.join(_copy_lines(lines, duplicates, groups)).encode(
+            'utf-8'))
+    yield output_name
 
 
-def _hashable(class_name):
-  """A multi-label class key comes back from JSON as a list."""
-  return tuple(class_name) if isinstance(class_name, list) else class_name
-
-
-class SummarizeGroup(beam.CombineFn):
-  """The records of one group's files -> what the report says of it: the
-  number of files, the first `max_files` paths in sorted order, the splits,
-  the class names, whether it holds two distinct contents, and the size of
-  the first file. Bounded whatever the group's size: a group of a million
-  blank images costs what a group of `max_files` does.
-
-  Accumulator: [count, sorted paths, size of the first path, splits, class
-  names, a digest, whether another digest was seen]; lists, not sets, and
-  paths, not (path, size) pairs: at a million images in 7,971 groups, the
-  run's last step holds one per group (benchmarks/copies_profile.py).
-  """
-
-  def __init__(self, max_files: int = GROUP_FILES_LISTED):
-    super().__init__()
-    self._max_files = max_files
-
-  def create_accumulator(self):
-    return [0, [], 0, [], [], None, False]
-
-  def add_input(self, accumulator, record):
-    path, sha256, split, class_name, size = record
-    accumulator[0] += 1
-    files = accumulator[1]
-    if not files or path < files[0]:
-      accumulator[2] = size
-    if len(files) < self._max_files:
-      bisect.insort(files, path)
-    elif path < files[-1]:
-      files.pop()
-      bisect.insort(files, path)
-    _add_new(accumulator[3], split)
-    _add_new(accumulator[4], class_name)
-    if accumulator[5] is None:
-      accumulator[5] = sha256
-    elif sha256 != accumulator[5]:
-      accumulator[6] = True
-    return accumulator
-
-  def merge_accumulators(self, accumulators):
-    merged = self.create_accumulator()
-    for count, files, size, splits, class_names, digest, other in (
-        accumulators):
-      if not count:
-        continue
-      if not merged[1] or (files and files[0] < merged[1][0]):
-        merged[2] = size
-      merged[0] += count
-      merged[1] = heapq.nsmallest(self._max_files, merged[1] + files)
-      for split in splits:
-        _add_new(merged[3], split)
-      for class_name in class_names:
-        _add_new(merged[4], class_name)
-      if merged[5] is None:
-        merged[5], merged[6] = digest, other
-      elif other or digest != merged[5]:
-        merged[6] = True
-    return merged
-
-  def extract_output(self, accumulator):
-    count, files, size, splits, class_names, _, other = accumulator
-    return {
-        'count': count,
-        'files': files,
-        'size': size,
-        'splits': sorted(splits),
-        'class_names': sorted(class_names, key=_sort_key),
-        'distinct_contents': 2 if other else min(count, 1),
-    }
-
-
-def _add_new(values: list, value) -> None:
-  if value not in values:
-    values.append(value)
-
-
-def _sort_key(class_name):
-  return ('' if class_name is None else
-          class_name if isinstance(class_name, str) else
-          '\x00'.join(class_name))
+def _copy_lines(lines: List[str], duplicates: _SortedIds,
+                groups: Optional[_SortedIds]) -> Iterable[str]:
+  """The copy lines (with their line ends) of `lines`, record lines."""
+  heads = [json.loads(line)[:2] for line in lines]
+  members = np.fromiter(
+      (near_duplicate_groups.member_id(path) for path, _ in heads),
+      dtype=np.int64, count=len(heads))
+  repeated, _ = duplicates.find(members)
+  grouped, labels = (groups.find(members) if groups
+                     else (np.zeros(len(lines), dtype=bool), None))
+  for index in np.flatnonzero(repeated | grouped).tolist():
+    if repeated[index]:
+      yield group_summaries.copy_line(
+          group_summaries.DUPLICATE, heads[index][1], lines[index]) + '\n'
+    if grouped[index]:
+      yield group_summaries.copy_line(
+          group_summaries.NEAR_DUPLICATE, str(labels[index]),
+          lines[index]) + '\n'
 
 
 class ReportCopies(beam.PTransform):
@@ -374,48 +319,23 @@ class ReportCopies(beam.PTransform):
         output_path=self._records_prefix + '-copies.npy')
     written = lines | 'WriteRecords' >> beam.io.WriteToText(
         self._records_prefix, '.jsonl')
-    copies = written | 'ReadCopies' >> beam.ParDo(
-        _ReadCopies(), beam.pvalue.AsSingleton(copies_file)).with_outputs(
-            _ReadCopies.DUPLICATE, _ReadCopies.NEAR_DUPLICATE)
-    duplicates = (copies[_ReadCopies.DUPLICATE]
-                  | 'SummarizeDuplicates' >> beam.CombinePerKey(
-                      SummarizeGroup())
-                  | 'DescribeDuplicates' >> beam.FlatMapTuple(duplicate_group))
-    if self._threshold is None:
-      return duplicates, None
-    near = (copies[_ReadCopies.NEAR_DUPLICATE]
-            | 'SummarizeNearDuplicates' >> beam.CombinePerKey(
-                SummarizeGroup())
-            | 'DescribeNearDuplicates' >> beam.FlatMapTuple(
-                near_duplicate_group))
-    return duplicates, near
+    summaries_file = (
+        written
+        | 'WriteCopyLines' >> beam.ParDo(
+            _WriteCopyLines(self._records_prefix + '-copy-lines'),
+            beam.pvalue.AsSingleton(copies_file))
+        | 'ListCopyLines' >> beam.combiners.ToList()
+        | 'SummarizeGroups' >> beam.Map(
+            group_summaries.summarize_groups,
+            self._records_prefix + '-groups.txt'))
+    summaries = summaries_file | 'ReadSummaries' >> beam.FlatMap(
+        _tagged_summaries).with_outputs(group_summaries.DUPLICATE,
+                                        group_summaries.NEAR_DUPLICATE)
+    return (summaries[group_summaries.DUPLICATE],
+            None if self._threshold is None
+            else summaries[group_summaries.NEAR_DUPLICATE])
 
 
-def duplicate_group(digest: str, summary) -> Iterator[str]:
-  """A JSON line for files with identical bytes (SummarizeGroup's summary):
-  sha256, size, count, files (the first GROUP_FILES_LISTED), splits,
-  class_names; nothing for a unique file."""
-  if summary['count'] < 2:
-    return
-  yield json.dumps({
-      'sha256': digest,
-      'size': summary['size'],
-      'count': summary['count'],
-      'files': summary['files'],
-      'splits': summary['splits'],
-      'class_names': summary['class_names'],
-  }, ensure_ascii=False)
-
-
-def near_duplicate_group(_, summary) -> Iterator[str]:
-  """A JSON line for a group of near duplicates (SummarizeGroup's summary):
-  count, files (the first GROUP_FILES_LISTED), splits, class_names; nothing
-  for a group of identical files only (the exact duplicates list them)."""
-  if summary['distinct_contents'] < 2:
-    return
-  yield json.dumps({
-      'count': summary['count'],
-      'files': summary['files'],
-      'splits': summary['splits'],
-      'class_names': [name or '' for name in summary['class_names']],
-  }, ensure_ascii=False)
+def _tagged_summaries(summaries_path: str):
+  for kind, line in group_summaries.read_summaries(summaries_path):
+    yield beam.pvalue.TaggedOutput(kind, line)

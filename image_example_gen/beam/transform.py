@@ -60,10 +60,10 @@ COUNTS_KEY = '__counts__'  # ((output_split, class_name or ''), count)
 # downscaled (core.publish.ACTIONS), per source format.
 PREPARED_KEY = '__prepared__'
 # JSON lines, one per group of identical files: sha256, size, files, splits,
-# class_names (duplicates.duplicate_group).
+# class_names (group_summaries.duplicate_group).
 DUPLICATES_KEY = '__duplicates__'
 # JSON lines, one per group of near-duplicate images with at least two
-# distinct contents: files, splits, class_names (duplicates.
+# distinct contents: files, splits, class_names (group_summaries.
 # near_duplicate_group); with near_duplicates=True only.
 NEAR_DUPLICATES_KEY = '__near_duplicates__'
 METRICS_NAMESPACE = 'image_example_gen'

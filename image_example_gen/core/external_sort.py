@@ -2,12 +2,14 @@
 
 The launcher puts the artifact's lists (skipped files, identical files and
 near-duplicate groups, one JSON line each) in order after the pipeline has
-written them. Their number grows with the dataset, so they are sorted
-the way `sort(1)` does it: runs of `RUN_LINES` lines are sorted in memory
+written them, and one worker brings the lines of each group of copies
+together to sum it up (`beam.group_summaries`). Their number grows with the
+dataset, so they are sorted the way `sort(1)` does it: runs of `RUN_LINES` lines are sorted in memory
 and written to temporary files, and the runs are merged with `heapq.merge`,
 which holds one line per run. Neither the standard library nor our
-dependencies offer this for lines in Python; Beam could sort them, but
-only inside the pipeline, and the report is built after it.
+dependencies offer this for lines in Python; Beam's GroupByKey would bring
+them together inside the pipeline, but the in-process DirectRunner holds
+its whole input in memory, and the report is built after the pipeline.
 
 Held at most: one run (`RUN_LINES` lines and their keys) while sorting, then
 one line and its key per run while merging; runs are merged `MAX_FAN_IN` at
@@ -23,7 +25,7 @@ import heapq
 import itertools
 import os
 import tempfile
-from typing import Any, Callable, Iterable, Iterator, List
+from typing import Any, Callable, Iterable, Iterator, List, Optional
 
 __all__ = ['MAX_FAN_IN', 'RUN_LINES', 'sorted_lines']
 
@@ -33,7 +35,7 @@ RUN_LINES = 4096
 MAX_FAN_IN = 256
 
 
-def sorted_lines(lines: Iterable[str], key: Callable[[str], Any],
+def sorted_lines(lines: Iterable[str], key: Optional[Callable[[str], Any]],
                  run_lines: int = RUN_LINES,
                  max_fan_in: int = MAX_FAN_IN) -> Iterator[str]:
   """`lines` in the order of `key` (stable: equal keys keep their order).
@@ -44,7 +46,7 @@ def sorted_lines(lines: Iterable[str], key: Callable[[str], Any],
 
   Args:
     lines: The lines, read once.
-    key: The sort key of a line.
+    key: The sort key of a line; None sorts the lines themselves.
     run_lines: Lines sorted in memory at a time (at least 1).
     max_fan_in: Runs merged at a time (at least 2).
   """
@@ -82,7 +84,7 @@ def sorted_lines(lines: Iterable[str], key: Callable[[str], Any],
 
 
 def _next_run(lines: Iterator[str], run_lines: int,
-              key: Callable[[str], Any]) -> List[str]:
+              key: Optional[Callable[[str], Any]]) -> List[str]:
   run = []
   for line in lines:
     run.append(line)
@@ -93,7 +95,8 @@ def _next_run(lines: Iterator[str], run_lines: int,
 
 
 @contextlib.contextmanager
-def _merged(paths: List[str], key: Callable[[str], Any]) -> Iterator[str]:
+def _merged(paths: List[str],
+            key: Optional[Callable[[str], Any]]) -> Iterator[str]:
   """The lines of sorted run files, merged in order (stably: on equal keys,
   the earlier file's first)."""
   readers = [open(path, encoding='utf-8', newline='\n') for path in paths]  # pylint: disable=consider-using-with

@@ -146,25 +146,6 @@ def test_report_copies_reads_back_only_the_copies(tmp_path):
                 label='Near')
 
 
-def test_a_group_summary_counts_every_file_and_names_the_first_ones():
-  summarize = duplicates.SummarizeGroup(max_files=3)
-  records = [(f'img_{index:02d}.jpg', f'sha_{index % 4}', ('train', 'eval')[
-      index % 2], 'cat' if index < 10 else 'dog', 100 + index)
-             for index in reversed(range(20))]
-  # Four accumulators, merged, as Beam's lifted combine makes them.
-  parts = []
-  for start in range(0, 20, 5):
-    accumulator = summarize.create_accumulator()
-    for record in records[start:start + 5]:
-      accumulator = summarize.add_input(accumulator, record)
-    parts.append(accumulator)
-  summary = summarize.extract_output(summarize.merge_accumulators(parts))
-  assert summary == {
-      'count': 20, 'files': ['img_00.jpg', 'img_01.jpg', 'img_02.jpg'],
-      'size': 100, 'splits': ['eval', 'train'],
-      'class_names': ['cat', 'dog'], 'distinct_contents': 2}
-
-
 def test_group_representatives_share_one_key_and_absorb_the_rest():
   keys = {path: groups_lib.signed64(stratify.key_number(_sha(path)))
           for path in ('cat/a', 'dog/a_small', 'cat/alone')}
