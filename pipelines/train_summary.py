@@ -162,8 +162,8 @@ def summarize(metadata_path: str, pipeline_name: str) -> List[str]:
   for split, by_class in report.examples.items():
     per_class = ', '.join(f'{name}: {count}' for name, count in by_class.items())
     lines.append(f'  {split}: {sum(by_class.values())} ({per_class})')
-  if report.skipped:
-    lines.append(f'  skipped {len(report.skipped)} files (see {report_path})')
+  if report.total_skipped:
+    lines.append(f'  skipped {report.total_skipped} files (see {report_path})')
 
   evaluation = latest('ModelEvaluation')
   if evaluation is None:

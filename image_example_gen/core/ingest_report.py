@@ -327,7 +327,8 @@ class IngestReport:
       return lines
     per_reason = ', '.join(
         f'{reason}: {count}' for reason, count in self.skipped_per_reason.items())
-    lines.append(f'Skipped {self.total_skipped} files ({per_reason}):')
+    lines.append(f'Skipped {_counted(self.total_skipped, "file")} '
+                 f'({per_reason}):')
     # The first files by path: the first of their reason too, so kept.
     for entry in self.skipped[:_SUMMARY_MAX_FILES]:
       lines.append(f'  {entry["relative_path"]}: {entry["reason"]} '
@@ -354,8 +355,9 @@ class IngestReport:
     if not self.duplicates:
       return []
     conflicting = self.conflicting_duplicate_groups
-    lines = [f'Duplicates: {self.duplicate_groups} groups of identical files, '
-             f'{self.redundant_copies} redundant copies'
+    lines = [f'Duplicates: {_counted(self.duplicate_groups, "group")} of '
+             f'identical files, '
+             f'{_counted(self.redundant_copies, "redundant copy", "redundant copies")}'
              + (f', {conflicting} with different labels (a labelling '
                 'error):' if conflicting else ':')]
     # Conflicting groups first; the report keeps the first of those too.
@@ -385,8 +387,9 @@ class IngestReport:
                       self.near_duplicate_group_sizes.items())
     spanning = self.near_duplicate_groups_spanning_labels
     straddling = self.near_duplicate_groups_straddling_splits
-    lines = [f'Near-duplicates ({within}): {self.near_duplicate_groups} '
-             f'groups, {self.near_duplicate_images} images (groups: {sizes})']
+    lines = [f'Near-duplicates ({within}): '
+             f'{_counted(self.near_duplicate_groups, "group")}, '
+             f'{self.near_duplicate_images} images (groups: {sizes})']
     for group in self.oversized_near_duplicate_groups:
       share = group_size(group) / max(self.total_examples, 1)
       lines.append(
@@ -433,6 +436,11 @@ def _listed(groups: Sequence[Dict[str, Any]],
   for group in groups:
     tally.add(group)
   return list(tally.kept)
+
+
+def _counted(count: int, noun: str, plural: Optional[str] = None) -> str:
+  """'1 group', '2 groups': the count and its noun agreeing."""
+  return f'{count} {noun if count == 1 else plural or noun + "s"}'
 
 
 def _groups(count: int, verb: str, detail: str = '') -> str:

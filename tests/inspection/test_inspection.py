@@ -211,8 +211,8 @@ def test_summary_shows_the_reports_duplicates_when_present(artifact, tmp_path):
             encoding='utf-8') as file:
     file.write(json.dumps(group) + '\n')
   lines = inspect(copy)
-  at = lines.index('Duplicates: 1 groups of identical files, 1 redundant '
-                   'copies, 1 with different labels (a labelling error):')
+  at = lines.index('Duplicates: 1 group of identical files, 1 redundant '
+                   'copy, 1 with different labels (a labelling error):')
   assert lines[at + 1] == ('  eval/dog/h.jpg, train/cat/a.jpg (1234 bytes) '
                            'labelled cat / dog')
 
