@@ -23,7 +23,7 @@ import json
 import os
 import posixpath
 import tempfile
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 import uuid
 
 import apache_beam as beam
@@ -40,6 +40,7 @@ from image_example_gen.core import artifact
 from image_example_gen.core import config as config_lib
 from image_example_gen.core import discovery as discovery_lib
 from image_example_gen.core import example_encoder
+from image_example_gen.core import files as files_lib
 from image_example_gen.core import image_probe
 from image_example_gen.core import near_duplicates
 from image_example_gen.core import publish
@@ -215,7 +216,7 @@ class _DigestFilesDoFn(beam.DoFn):
     # One key line per stratum of the batch, not one element per file:
     # Beam's cost per element is the larger one (docs/scale.md).
     keys_by_stratum = collections.defaultdict(list)
-    for source in manifest.read_range(batch):
+    for source in _prefetched(batch, self._config.max_file_bytes):
       files += 1
       size += max(source.size, 0)
       if source.skip_reason or source.size > self._config.max_file_bytes:
@@ -241,6 +242,16 @@ class _DigestFilesDoFn(beam.DoFn):
     for stratum, keys in keys_by_stratum.items():
       yield split_plan.keys_line(stratum, keys)
     self._progress.add(batch.path, files=files, size=size, skipped=0)
+
+
+def _prefetched(batch: manifest.ManifestRange,
+                max_bytes: int) -> List[discovery_lib.SourceFile]:
+  """The files of a batch, once the kernel has been asked to read the ones
+  that will be read (files_lib.prefetch)."""
+  sources = list(manifest.read_range(batch))
+  files_lib.prefetch(source.path for source in sources
+                 if not source.skip_reason and 0 <= source.size <= max_bytes)
+  return sources
 
 
 def _content_key(source: discovery_lib.SourceFile, data: bytes,
@@ -302,7 +313,7 @@ class _EncodeImagesDoFn(beam.DoFn):
     # not one per file: Beam's cost per element is the larger one.
     index_entries, record_lines = [], []
     files = size = skipped = 0
-    for source in manifest.read_range(batch):
+    for source in _prefetched(batch, self._config.max_file_bytes):
       files += 1
       size += max(source.size, 0)
       try:
