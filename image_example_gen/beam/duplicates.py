@@ -41,6 +41,7 @@ import numpy as np
 from image_example_gen.beam import group_summaries
 from image_example_gen.beam import near_duplicate_groups
 from image_example_gen.beam import side_file
+from image_example_gen.core import files
 from image_example_gen.core import memory
 from image_example_gen.core import stratify
 
@@ -265,11 +266,10 @@ class _WriteCopyLines(beam.DoFn):
       return
     output_name = (f'{self._lines_prefix}-'
                    f'{FileSystems.split(file_name)[1]}.txt')
-    with FileSystems.open(file_name) as records, FileSystems.create(
-        output_name) as output:
+    records = files.read_lines(file_name)
+    with FileSystems.create(output_name) as output:
       while True:
-        lines = [line.decode('utf-8').rstrip('\n')
-                 for line in itertools.islice(records, self._CHUNK_LINES)]
+        lines = list(itertools.islice(records, self._CHUNK_LINES))
         if not lines:
           break
         output.write(''.join(_copy_lines(lines, duplicates, groups)).encode(

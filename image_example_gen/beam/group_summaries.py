@@ -20,11 +20,12 @@ group's summary, whatever the number of groups.
 import bisect
 import itertools
 import json
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from apache_beam.io.filesystems import FileSystems
 
 from image_example_gen.core import external_sort
+from image_example_gen.core import files
 
 __all__ = ['DUPLICATE', 'GROUP_FILES_LISTED', 'NEAR_DUPLICATE', 'GroupSummary',
            'copy_line', 'duplicate_group', 'near_duplicate_group',
@@ -116,8 +117,9 @@ def summarize_groups(file_names: Sequence[str], output_path: str,
   to `output_path` (the kind, then the JSON of `duplicate_group` or
   `near_duplicate_group`; none for a group that is no group of copies), and
   returns `output_path`. `run_lines` lines are sorted in memory at a time."""
-  ordered = external_sort.sorted_lines(_lines_of(sorted(file_names)),
-                                       key=None, run_lines=run_lines)
+  ordered = external_sort.sorted_lines(
+      itertools.chain.from_iterable(map(files.read_lines, sorted(file_names))),
+      key=None, run_lines=run_lines)
   with FileSystems.create(output_path) as output:
     for group, lines in itertools.groupby(ordered, key=_group_of):
       summary = GroupSummary(max_files)
@@ -131,19 +133,10 @@ def summarize_groups(file_names: Sequence[str], output_path: str,
   return output_path
 
 
-def _lines_of(file_names: Iterable[str]) -> Iterator[str]:
-  for file_name in file_names:
-    with FileSystems.open(file_name) as file:
-      for line in file:
-        yield line.decode('utf-8').rstrip('\n')
-
-
 def read_summaries(summaries_path: str) -> Iterator[Tuple[str, str]]:
   """(kind, JSON line) of each group in summarize_groups's file."""
-  with FileSystems.open(summaries_path) as file:
-    for line in file:
-      line = line.decode('utf-8').rstrip('\n')
-      yield line[0], line[1:]
+  for line in files.read_lines(summaries_path):
+    yield line[0], line[1:]
 
 
 def duplicate_group(digest: str, summary: dict) -> Iterator[str]:
