@@ -23,6 +23,7 @@ setuptools.setup(
         'apache-beam>=2.61,<3',
         'Pillow>=11.1',
         'pillow-heif>=1.8',
+        'simplejpeg>=1.8',
         'matplotlib>=3.7',
         'tqdm>=4',
         'isal>=1.6',

@@ -205,7 +205,8 @@ def time_steps(data_dir: str, files: int) -> Dict[str, float]:
       'fingerprint (near duplicates, from the check\'s decode)': _per_file(
           lambda i: near_duplicates.fingerprint_published(
               published[i].data, published[i].info.preview,
-              (published[i].info.width, published[i].info.height)),
+              (published[i].info.width, published[i].info.height),
+              published[i].info.preview_scale),
           len(sources)),
       'encode (build_example + serialize)': _per_file(encode, len(sources)),
   }

@@ -270,7 +270,8 @@ def _fingerprint(published: publish.Published) -> Optional[int]:
   """The near-duplicate fingerprint of what an Example publishes."""
   info = published.info
   return near_duplicates.fingerprint_published(
-      published.data, info.preview, (info.width, info.height))
+      published.data, info.preview, (info.width, info.height),
+      info.preview_scale)
 
 
 class _EncodeImagesDoFn(beam.DoFn):

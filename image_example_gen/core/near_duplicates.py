@@ -216,16 +216,19 @@ def _reduce_array(pixels: np.ndarray, factor: int) -> np.ndarray:
   return sums.reshape(shape).sum((1, 3)) / counts.reshape(shape).sum((1, 3))
 
 
-def fingerprint_image(image: Image.Image) -> Optional[Fingerprint]:
+def fingerprint_image(image: Image.Image,
+                      scale: Optional[int] = None) -> Optional[Fingerprint]:
   """The fingerprint of an opened image: full size, or a reduced JPEG decode.
 
-  A JPEG opened with `draft()` (as the decode guarantee's 1/8 gray decode) is
-  used as it is, provided its shorter side is still at least CANONICAL_SIDE
-  (`reuses_scaled_decode`); else ValueError: pass the bytes instead. Give it
-  the pixels you publish: if the ingest turns images upright, turn the
-  (reduced) image the same way first.
+  A JPEG decoded at 1/scale (opened with `draft()`, or `scale` given, as for
+  the decode guarantee's reduced gray decode) is used as it is, provided its
+  shorter side is still at least CANONICAL_SIDE (`reuses_scaled_decode`);
+  else ValueError: pass the bytes instead. Give it the pixels you publish: if
+  the ingest turns images upright, turn the (reduced) image the same way
+  first.
   """
-  scale = _decoded_scale(image)
+  if scale is None:
+    scale = _decoded_scale(image)
   if scale > 1 and min(image.size) < CANONICAL_SIDE:
     raise ValueError(
         f'a 1/{scale} decode of {image.size[0]}x{image.size[1]} px is too '
@@ -259,7 +262,8 @@ def fingerprint(source: Union[bytes, bytearray, memoryview, Image.Image]
 
 def fingerprint_published(data: bytes,
                           preview: Optional[Image.Image] = None,
-                          size: Optional[Tuple[int, int]] = None
+                          size: Optional[Tuple[int, int]] = None,
+                          preview_scale: Optional[int] = None
                           ) -> Optional[Fingerprint]:
   """The fingerprint of the bytes an Example publishes (checked, upright).
 
@@ -269,14 +273,18 @@ def fingerprint_published(data: bytes,
       it is fine enough (`reuses_scaled_decode`): a typical JPEG then costs
       about 51 us instead of 463 us (docs/near_duplicates.md).
     size: (width, height) of the full image, with `preview`.
+    preview_scale: The 1/scale `preview` was decoded at
+      (`ImageInfo.preview_scale`); by default, read from Pillow's `draft()`.
 
   Returns None when the image is too small to fingerprint (under MIN_SIDE px)
   or Pillow cannot reduce it; the caller counts such images.
   """
   try:
+    if preview is not None and preview_scale is None:
+      preview_scale = _decoded_scale(preview)
     if preview is not None and size and reuses_scaled_decode(
-        *size, scale=_decoded_scale(preview)):
-      return fingerprint_image(preview)
+        *size, scale=preview_scale):
+      return fingerprint_image(preview, preview_scale)
     return fingerprint(data)
   except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
     return None

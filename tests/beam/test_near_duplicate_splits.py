@@ -190,6 +190,8 @@ def test_the_fingerprint_reuses_the_checks_scaled_decode():
   for data in jpegs:
     info = image_probe.probe_image(data)
     assert info.preview is not None
-    assert nd.reuses_scaled_decode(info.width, info.height)
+    assert nd.reuses_scaled_decode(info.width, info.height,
+                                   info.preview_scale)
     assert nd.fingerprint_published(
-        data, info.preview, (info.width, info.height)) == nd.fingerprint(data)
+        data, info.preview, (info.width, info.height),
+        info.preview_scale) == nd.fingerprint(data)

@@ -17,16 +17,19 @@ import sys
 import zlib
 from typing import Callable, Optional
 
+import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
+import differential
 import image_factory as factory
 from image_example_gen.core import config as config_lib
 from image_example_gen.core import reasons
 from image_example_gen.core.image_probe import BadImageError
 from image_example_gen.core.image_probe import ImageInfo
 from image_example_gen.core.image_probe import probe_image
+from image_example_gen.core.image_probe import jpeg as jpeg_probe
 from image_example_gen.core.image_probe import strict_policies
 import paths
 
@@ -547,3 +550,54 @@ def test_strict_skips_name_their_policy():
   with pytest.raises(BadImageError) as raised:
     probe_image(b'')
   assert raised.value.policy is None
+
+
+# The JPEG check decodes through simplejpeg first and falls back to Pillow
+# for what it refuses (image_probe/jpeg.py). Forcing the fallback gives the
+# verdicts and pixels of Pillow alone, to compare with.
+
+
+def _pillow_only(monkeypatch):
+  def refuse(*unused_args, **unused_kwargs):
+    raise ValueError('simplejpeg turned off by the test')
+  monkeypatch.setattr(jpeg_probe.simplejpeg, 'decode_jpeg', refuse)
+
+
+def _verdict(data: bytes):
+  try:
+    info = probe_image(data, validation=DECODE)
+  except BadImageError as error:
+    return (error.reason, error.detail, error.policy)
+  return (info, info.preview_scale,
+          np.asarray(info.preview).tobytes(), info.preview.size)
+
+
+def test_jpeg_fast_decode_gives_the_verdicts_of_pillow_alone(monkeypatch):
+  jpeg_mutants = [data for flavour, _, data in differential.mutants(60)
+                  if flavour.startswith('jpeg')]
+  decoded = [_verdict(data) for data in jpeg_mutants]
+  _pillow_only(monkeypatch)
+  by_pillow = [_verdict(data) for data in jpeg_mutants]
+
+  assert decoded == by_pillow
+  kept = sum(isinstance(verdict[0], ImageInfo) for verdict in decoded)
+  assert 0 < kept < len(jpeg_mutants)
+
+
+@pytest.mark.parametrize('mode,size,progressive', [
+    ('RGB', (96, 96), False),    # under 121 px: decoded at 1/1 or 1/2
+    ('RGB', (500, 260), False),  # 1/4
+    ('RGB', (1203, 977), True),  # 1/8, sides not multiples of 8
+    ('L', (333, 301), False),
+])
+def test_jpeg_fast_decode_gives_pillows_pixels_and_scale(monkeypatch, mode,
+                                                         size, progressive):
+  data = factory.jpeg(mode, size=size, progressive=progressive)
+  fast = probe_image(data, validation=DECODE)
+  assert fast.preview.mode == 'L'
+  _pillow_only(monkeypatch)
+  pillow = probe_image(data, validation=DECODE)
+
+  assert fast.preview_scale == pillow.preview_scale == pillow.preview.decoderconfig[0]
+  assert fast.preview.size == pillow.preview.size
+  assert np.array_equal(np.asarray(fast.preview), np.asarray(pillow.preview))

@@ -35,7 +35,8 @@ class ImageInfo:
   """What tf.io.decode_image(expand_animations=False) makes of an image.
 
   `preview` is the reduced decode the check made, if any (a JPEG's 1/8-scale
-  gray decode), for the near-duplicate fingerprint to reuse.
+  gray decode), for the near-duplicate fingerprint to reuse, and
+  `preview_scale` the 1/scale it was decoded at.
   """
   format: str
   height: int
@@ -43,6 +44,7 @@ class ImageInfo:
   channels: int
   preview: Optional[Image.Image] = dataclasses.field(
       default=None, compare=False, repr=False)
+  preview_scale: int = dataclasses.field(default=1, compare=False, repr=False)
 
 
 def check_pixels(width: int, height: int, max_pixels: int) -> None:
@@ -65,6 +67,12 @@ def open_with_pillow(data: bytes, pillow_format: str) -> Image.Image:
       return Image.open(io.BytesIO(data), formats=[pillow_format])
   except Image.DecompressionBombError as error:
     raise BadImageError(reasons.TOO_LARGE, str(error)) from None
+  except Image.UnidentifiedImageError:
+    # Its message names the BytesIO object by its memory address.
+    raise BadImageError(
+        reasons.CORRUPT,
+        f'{pillow_format} header does not parse: Pillow does not recognise '
+        'it') from None
   except Exception as error:  # pylint: disable=broad-except
     # Pillow raises many types on damaged headers; all mean the same here.
     raise BadImageError(
