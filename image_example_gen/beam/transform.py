@@ -424,22 +424,44 @@ class _EncodeImagesDoFn(beam.DoFn):
                                     json.dumps(record, ensure_ascii=False))
 
 
+# What _read_bytes asks for after a file's listed size (it grew, or is a
+# stream).
+_READ_MORE = 1 << 16
+
+
 def _read_bytes(path: str, max_bytes: int) -> bytes:
   """Reads a whole file, through Beam's FileSystems for URIs.
 
-  `read()` without a size lets Python allocate exactly the file's size;
-  `read(max_bytes + 1)` would allocate max_bytes for every file.
+  A local file is read with os.read until an empty read, the first read of
+  its size plus one byte: no buffer of max_bytes per file, and no Python
+  file object, which `open().read()` builds for each file (15 against 8.5 us
+  a 2.7 KB file, docs/scale.md).
   """
   if FileSystems.get_scheme(path) is not None:
     with FileSystems.open(path, 'application/octet-stream',
                           CompressionTypes.UNCOMPRESSED) as file:
       return file.read()
-  with open(path, 'rb') as file:
-    size = os.fstat(file.fileno()).st_size
+  descriptor = os.open(path, os.O_RDONLY)
+  try:
+    size = os.fstat(descriptor).st_size
     if size > max_bytes:  # It grew since it was listed.
-      raise image_probe.BadImageError(
-          reasons.TOO_LARGE, f'{size} bytes, over max_file_bytes={max_bytes}')
-    return file.read()
+      raise _too_large(size, max_bytes)
+    parts, total = [], 0
+    while True:
+      part = os.read(descriptor, _READ_MORE if parts else size + 1)
+      if not part:
+        return b''.join(parts)  # A single part comes back as it is.
+      parts.append(part)
+      total += len(part)
+      if total > max_bytes:  # It grows as it is read.
+        raise _too_large(total, max_bytes)
+  finally:
+    os.close(descriptor)
+
+
+def _too_large(size: int, max_bytes: int) -> image_probe.BadImageError:
+  return image_probe.BadImageError(
+      reasons.TOO_LARGE, f'{size} bytes, over max_file_bytes={max_bytes}')
 
 
 class EncodeImages(beam.PTransform):

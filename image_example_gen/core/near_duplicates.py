@@ -216,19 +216,15 @@ def _reduce_array(pixels: np.ndarray, factor: int) -> np.ndarray:
   return sums.reshape(shape).sum((1, 3)) / counts.reshape(shape).sum((1, 3))
 
 
-def fingerprint_image(image: Image.Image,
-                      scale: Optional[int] = None) -> Optional[Fingerprint]:
+def fingerprint_image(image: Image.Image) -> Optional[Fingerprint]:
   """The fingerprint of an opened image: full size, or a reduced JPEG decode.
 
-  A JPEG decoded at 1/scale (opened with `draft()`, or `scale` given, as for
-  the decode guarantee's reduced gray decode) is used as it is, provided its
-  shorter side is still at least CANONICAL_SIDE (`reuses_scaled_decode`);
-  else ValueError: pass the bytes instead. Give it the pixels you publish: if
-  the ingest turns images upright, turn the (reduced) image the same way
-  first.
+  A JPEG opened with `draft()` is used as it is, provided its shorter side is
+  still at least CANONICAL_SIDE (`reuses_scaled_decode`); else ValueError:
+  pass the bytes instead. Give it the pixels you publish: if the ingest turns
+  images upright, turn the (reduced) image the same way first.
   """
-  if scale is None:
-    scale = _decoded_scale(image)
+  scale = _decoded_scale(image)
   if scale > 1 and min(image.size) < CANONICAL_SIDE:
     raise ValueError(
         f'a 1/{scale} decode of {image.size[0]}x{image.size[1]} px is too '
@@ -247,6 +243,15 @@ def fingerprint_image(image: Image.Image,
   return fingerprint_pixels(np.asarray(image))
 
 
+def fingerprint_gray(pixels: np.ndarray) -> Optional[Fingerprint]:
+  """The fingerprint of 8-bit gray pixels (a 2-D uint8 array) at full size,
+  as `fingerprint_image` gives for the same pixels in an 'L' image."""
+  height, width = pixels.shape
+  if reduction_factor(width, height) > 1:
+    return fingerprint_image(Image.fromarray(pixels))  # Pillow's reduce().
+  return fingerprint_pixels(pixels)
+
+
 def fingerprint(source: Union[bytes, bytearray, memoryview, Image.Image]
                ) -> Optional[Fingerprint]:
   """The 64-bit fingerprint of image bytes or of an opened image.
@@ -261,30 +266,28 @@ def fingerprint(source: Union[bytes, bytearray, memoryview, Image.Image]
 
 
 def fingerprint_published(data: bytes,
-                          preview: Optional[Image.Image] = None,
+                          preview: Optional[np.ndarray] = None,
                           size: Optional[Tuple[int, int]] = None,
-                          preview_scale: Optional[int] = None
+                          preview_scale: int = 1
                           ) -> Optional[Fingerprint]:
   """The fingerprint of the bytes an Example publishes (checked, upright).
 
   Args:
     data: The published image bytes (JPEG, PNG, GIF or BMP).
-    preview: The check's reduced decode (`ImageInfo.preview`), reused when
-      it is fine enough (`reuses_scaled_decode`): a typical JPEG then costs
-      about 51 us instead of 463 us (docs/near_duplicates.md).
+    preview: The check's reduced gray decode (`ImageInfo.preview`), reused
+      when it is fine enough (`reuses_scaled_decode`): a typical JPEG then
+      costs about 51 us instead of 463 us (docs/near_duplicates.md).
     size: (width, height) of the full image, with `preview`.
     preview_scale: The 1/scale `preview` was decoded at
-      (`ImageInfo.preview_scale`); by default, read from Pillow's `draft()`.
+      (`ImageInfo.preview_scale`).
 
   Returns None when the image is too small to fingerprint (under MIN_SIDE px)
   or Pillow cannot reduce it; the caller counts such images.
   """
   try:
-    if preview is not None and preview_scale is None:
-      preview_scale = _decoded_scale(preview)
     if preview is not None and size and reuses_scaled_decode(
         *size, scale=preview_scale):
-      return fingerprint_image(preview, preview_scale)
+      return fingerprint_gray(preview)
     return fingerprint(data)
   except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
     return None

@@ -213,3 +213,54 @@ def test_pattern_matching_nothing_is_an_error_naming_it(make_tree):
     with TestPipeline() as pipeline:
       _ = pipeline | ImageFolderToExamples(
           root, input_splits=[InputSplit('train', 'dogs/*')])
+
+
+def test_read_bytes_reads_whole_files_and_refuses_ones_over_the_limit(
+    tmp_path):
+  from image_example_gen.beam import transform  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core import image_probe  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core import reasons  # pylint: disable=g-import-not-at-top
+  photo = tmp_path / 'photo.jpg'
+  photo.write_bytes(image_factory.jpeg(size=(300, 200)))
+  empty = tmp_path / 'empty.jpg'
+  empty.write_bytes(b'')
+  read = transform._read_bytes  # pylint: disable=protected-access
+
+  assert read(str(photo), 10**6) == photo.read_bytes()
+  assert read(str(empty), 10**6) == b''
+  limit = photo.stat().st_size - 1
+  with pytest.raises(image_probe.BadImageError) as error:
+    read(str(photo), limit)
+  assert error.value.reason == reasons.TOO_LARGE
+  assert f'over max_file_bytes={limit}' in error.value.detail
+
+
+def test_read_bytes_reads_a_stream_to_its_end_and_stops_at_the_limit(
+    tmp_path):
+  # A FIFO has no size (st_size 0): the reads go on to the writer's end, or
+  # stop as soon as the limit is passed.
+  from image_example_gen.beam import transform  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core import image_probe  # pylint: disable=g-import-not-at-top
+  import threading  # pylint: disable=g-import-not-at-top
+  read = transform._read_bytes  # pylint: disable=protected-access
+  data = os.urandom(70_000)
+  for limit, expected in ((10**6, data), (50_000, None)):
+    fifo = str(tmp_path / f'stream-{limit}')
+    os.mkfifo(fifo)
+    def write(fifo=fifo):
+      try:
+        with open(fifo, 'wb') as stream:
+          for start in range(0, len(data), 1000):
+            stream.write(data[start:start + 1000])
+            stream.flush()
+      except BrokenPipeError:
+        pass
+    writer = threading.Thread(target=write)
+    writer.start()
+    if expected is None:
+      with pytest.raises(image_probe.BadImageError):
+        read(fifo, limit)
+    else:
+      assert read(fifo, limit) == expected
+    writer.join(timeout=10)
+    assert not writer.is_alive()

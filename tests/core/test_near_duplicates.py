@@ -514,3 +514,10 @@ def test_describe_groups():
   assert summary['spanning_labels'] == [['a', 'b', 'c']]
   assert summary['groups_straddling_splits'] == 1
   assert summary['images_in_straddling_groups'] == 3
+
+
+@pytest.mark.parametrize('size', [(24, 24), (40, 30), (300, 200), (1000, 700)])
+def test_fingerprint_gray_is_fingerprint_image_of_the_same_pixels(tiles, size):
+  for tile in tiles[:5]:
+    image = Image.open(io.BytesIO(tile)).convert('L').resize(size)
+    assert nd.fingerprint_gray(np.asarray(image)) == nd.fingerprint_image(image)

@@ -5,6 +5,7 @@ import io
 import warnings
 from typing import Optional
 
+import numpy as np
 from PIL import Image
 
 from image_example_gen.core import reasons
@@ -35,14 +36,14 @@ class ImageInfo:
   """What tf.io.decode_image(expand_animations=False) makes of an image.
 
   `preview` is the reduced decode the check made, if any (a JPEG's 1/8-scale
-  gray decode), for the near-duplicate fingerprint to reuse, and
-  `preview_scale` the 1/scale it was decoded at.
+  gray decode, 8-bit gray pixels as a 2-D array), for the near-duplicate
+  fingerprint to reuse, and `preview_scale` the 1/scale it was decoded at.
   """
   format: str
   height: int
   width: int
   channels: int
-  preview: Optional[Image.Image] = dataclasses.field(
+  preview: Optional[np.ndarray] = dataclasses.field(
       default=None, compare=False, repr=False)
   preview_scale: int = dataclasses.field(default=1, compare=False, repr=False)
 

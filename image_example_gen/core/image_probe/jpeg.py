@@ -20,7 +20,7 @@ JPEGs of the million-file benchmark the decode took 121 us through Pillow
 (docs/scale.md).
 """
 
-from PIL import Image
+import numpy as np
 import simplejpeg
 
 from image_example_gen.core import near_duplicates
@@ -110,8 +110,9 @@ def _read_frame(marker: int, frame: bytes):
 
 
 def _decode_scaled(data: bytes, width: int, height: int, components: int,
-                   scale: int):
-  """The gray decode at 1/scale (a PIL image), or raises BadImageError.
+                   scale: int) -> np.ndarray:
+  """The gray decode at 1/scale (a 2-D array of 8-bit gray pixels), or raises
+  BadImageError.
 
   At 1/8 scale, or, for an image under 121 px on its shorter side, at the
   scale the near-duplicate fingerprint decodes it (1/4 to 1/1, as
@@ -131,7 +132,7 @@ def _decode_scaled(data: bytes, width: int, height: int, components: int,
     except Exception:  # pylint: disable=broad-except
       pass  # A libjpeg warning or error: Pillow's verdict, below.
   if pixels is not None and pixels.shape[1::-1] == reduced:
-    return Image.fromarray(pixels[:, :, 0])
+    return pixels[:, :, 0]
   image = open_with_pillow(data, 'JPEG')
   try:
     image.draft('L', (max(1, width // scale), max(1, height // scale)))
@@ -141,4 +142,5 @@ def _decode_scaled(data: bytes, width: int, height: int, components: int,
     raise BadImageError(
         reasons.CORRUPT, f'JPEG image data does not decode: {error}',
         strict_policies.JPEG_DAMAGED_DATA) from None
-  return image
+  # Pillow decodes CMYK and YCCK JPEGs in CMYK: their gray is converted.
+  return np.asarray(image if image.mode == 'L' else image.convert('L'))
