@@ -214,8 +214,10 @@ class _Ingest:
     outputs_dir = files.join(self.staging_dir, 'outputs')
     pipeline = self.make_pipeline()
     check_endpoints(pipeline.options)
+    # Lists of records, one Beam element per batch of files and split.
     outputs = pipeline | 'EncodeImages' >> transform.EncodeImages(
-        staged.batches, self.config, self.splits, self.staging_dir)
+        staged.batches, self.config, self.splits, self.staging_dir,
+        record_lists=True)
     gzip_level = (self.config.gzip_level
                   if self.config.compression == config_lib.COMPRESSION_GZIP
                   else None)
@@ -223,7 +225,7 @@ class _Ingest:
       _ = (outputs[name]
            | f'WriteSplit[{name}]' >> sink.WriteTFRecords(
                artifact.shard_prefix(self.output_uri, name),
-               gzip_level=gzip_level))
+               gzip_level=gzip_level, record_lists=True))
     text_outputs = [(transform.SKIPPED_KEY, 'skipped'),
                     (transform.DUPLICATES_KEY, 'duplicates')]
     if self.config.near_duplicates:

@@ -55,7 +55,7 @@ class _GzipFile:
 class _TFRecordSink(filebasedsink.FileBasedSink):
   """Beam file sink writing TFRecords, gzip-compressed or not."""
 
-  def __init__(self, file_path_prefix: str, gzip_level):
+  def __init__(self, file_path_prefix: str, gzip_level, record_lists: bool):
     super().__init__(
         file_path_prefix=file_path_prefix,
         coder=beam.coders.BytesCoder(),
@@ -65,6 +65,7 @@ class _TFRecordSink(filebasedsink.FileBasedSink):
         mime_type='application/octet-stream',
         compression_type=CompressionTypes.UNCOMPRESSED)
     self._gzip_level = gzip_level
+    self._record_lists = record_lists
 
   def open(self, temp_path):
     raw = FileSystems.create(temp_path, self.mime_type,
@@ -72,6 +73,13 @@ class _TFRecordSink(filebasedsink.FileBasedSink):
     if self._gzip_level is None:
       return raw
     return _GzipFile(raw, self._gzip_level)
+
+  def write_record(self, file_handle, value) -> None:
+    if not self._record_lists:
+      self.write_encoded_record(file_handle, value)
+      return
+    for record in value:
+      self.write_encoded_record(file_handle, record)
 
   def write_encoded_record(self, file_handle, value: bytes) -> None:
     length = struct.pack('<Q', len(value))
@@ -87,11 +95,14 @@ class WriteTFRecords(beam.PTransform):
     file_path_prefix: Path (or URI) prefix of the shards.
     gzip_level: ISA-L level 0-3 for gzip files ending in `.gz`, or None for
       uncompressed TFRecords.
+    record_lists: Each element is a list of serialized records, written in
+      order (as `EncodeImages(record_lists=True)` gives them), not one record.
   """
 
-  def __init__(self, file_path_prefix: str, *, gzip_level=3):
+  def __init__(self, file_path_prefix: str, *, gzip_level=3,
+               record_lists: bool = False):
     super().__init__()
-    self._sink = _TFRecordSink(file_path_prefix, gzip_level)
+    self._sink = _TFRecordSink(file_path_prefix, gzip_level, record_lists)
 
   def expand(self, records):
     return records | beam.io.Write(self._sink)

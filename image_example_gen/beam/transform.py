@@ -76,6 +76,10 @@ _INDEX_TAG = 'index'
 _RECORD_TAG = 'record'
 _PREPARED_TAG = 'prepared'
 _FINGERPRINT_TAG = 'fingerprint'
+# With record_lists, a split's list of records goes out once it holds this
+# many bytes (and at the end of each batch), so that a batch of large photos
+# is not held whole.
+_RECORD_LIST_BYTES = 4 << 20
 
 
 class BadFileError(ValueError):
@@ -278,11 +282,13 @@ class _EncodeImagesDoFn(beam.DoFn):
   """Reads, checks and encodes a batch of files; reports the unusable ones."""
 
   def __init__(self, config: config_lib.IngestConfig,
-               output_splits: OutputSplits, batches: manifest.BatchTable):
+               output_splits: OutputSplits, batches: manifest.BatchTable,
+               record_lists: bool = False):
     super().__init__()
     self._config = config
     self._output_splits = output_splits
     self._batches = batches
+    self._record_lists = record_lists
     self._plan = output_splits.plan(config)
     self._stratum_keys = side_file.LoadedFile(split_plan.load_stratum_keys)
 
@@ -313,6 +319,9 @@ class _EncodeImagesDoFn(beam.DoFn):
     # The duplicate report's entries and lines go as one element per batch,
     # not one per file: Beam's cost per element is the larger one.
     index_entries, record_lines = [], []
+    # With record_lists: each split's Examples not yet sent, and their bytes.
+    unsent = collections.defaultdict(list)
+    unsent_bytes = collections.Counter()
     files = size = skipped = 0
     for source in _prefetched(batch, self._config.max_file_bytes):
       files += 1
@@ -327,11 +336,21 @@ class _EncodeImagesDoFn(beam.DoFn):
       ingested[(split, source.class_key)] += 1
       for action in published.actions:
         prepared[(action, published.source_format)] += 1
-      yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
+      if not self._record_lists:
+        yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, record)
+      else:
+        unsent[split].append(record)
+        unsent_bytes[split] += len(record)
+        if unsent_bytes[split] >= _RECORD_LIST_BYTES:
+          yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split,
+                                         unsent.pop(split))
+          unsent_bytes[split] = 0
       index_entries.append(duplicates_lib.index_entry(
           source.relative_path, digest, fingerprint))
       record_lines.append(duplicates_lib.record_line(
           source.relative_path, digest, image_size, split, source.class_key))
+    for split, records in unsent.items():
+      yield beam.pvalue.TaggedOutput(_EXAMPLES_TAG_PREFIX + split, records)
     if index_entries:
       yield beam.pvalue.TaggedOutput(
           _INDEX_TAG, duplicates_lib.index_line(index_entries))
@@ -473,11 +492,16 @@ class EncodeImages(beam.PTransform):
     output_splits: How files are assigned to output splits.
     staging_dir: A folder for the per-image records that the duplicate
       report reads back (beam.duplicates); by default the manifest's.
+    record_lists: Each split's elements are lists of serialized Examples
+      (those of one batch of files, up to 4 MiB), for
+      `sink.WriteTFRecords(record_lists=True)`, instead of one element per
+      Example: Beam's work per element, about 30 us, is then paid once per
+      list (docs/scale.md).
   """
 
   def __init__(self, batches: Sequence[manifest.ManifestRange],
                config: config_lib.IngestConfig, output_splits: OutputSplits,
-               staging_dir: Optional[str] = None):
+               staging_dir: Optional[str] = None, record_lists: bool = False):
     super().__init__()
     for name in output_splits.names:
       if name.startswith('__'):
@@ -486,6 +510,7 @@ class EncodeImages(beam.PTransform):
     self._batches = manifest.BatchTable(batches)
     self._config = config
     self._output_splits = output_splits
+    self._record_lists = record_lists
     if staging_dir is None and batches:
       staging_dir = posixpath.dirname(batches[0].path)
     self._staging_dir = staging_dir or tempfile.mkdtemp(
@@ -501,7 +526,7 @@ class EncodeImages(beam.PTransform):
         batches
         | 'ReadAndEncode' >> beam.ParDo(
             _EncodeImagesDoFn(self._config, self._output_splits,
-                              self._batches),
+                              self._batches, self._record_lists),
             **self._split_side_inputs(batches)).with_outputs(
                 _SKIPPED_TAG, _INGESTED_TAG, _INDEX_TAG, _RECORD_TAG,
                 _PREPARED_TAG, *example_tags))

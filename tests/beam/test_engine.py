@@ -231,3 +231,24 @@ def test_unreachable_job_server_is_named_with_the_up_target(make_tree,
                      r'\(--job_endpoint\).*make flink-up'):
     ingest_folder(root, str(tmp_path / 'out'), beam_pipeline_args=[
         '--runner=PortableRunner', f'--job_endpoint=localhost:{port}'])
+
+
+def test_record_lists_cut_at_their_byte_limit_lose_no_example(
+    make_tree, tmp_path, monkeypatch):
+  # The engine sends each split's Examples as lists (EncodeImages with
+  # record_lists=True): here every list is cut after its first Example.
+  from image_example_gen.beam import transform  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(transform, '_RECORD_LIST_BYTES', 1)
+  files = {f'c{i % 3}/{i}.jpg': image_factory.jpeg(size=(20 + i, 20))
+           for i in range(12)}
+  examples = ingest_folder(make_tree(files), str(tmp_path / 'out'),
+                           IngestConfig(compression='gzip'))
+
+  records = [record for path in glob.glob(
+      os.path.join(examples.uri, 'Split-*', '*'))
+             for record in tf.data.TFRecordDataset(path,
+                                                   compression_type='GZIP')]
+  assert sorted(
+      example_reader.feature_value(tf.train.Example.FromString(r.numpy()),
+                                   'image/filename').decode()
+      for r in records) == sorted(files)
