@@ -247,6 +247,41 @@ def compare(per_source: int, validations: Sequence[str],
   return results
 
 
+def jpeg_decode_paths_differ(per_source: int, seed: int = 0
+                             ) -> Tuple[int, List[Tuple[str, str]]]:
+  """The JPEG check decodes through simplejpeg and falls back to Pillow for
+  what it refuses (image_probe/jpeg.py). Returns (number of JPEG mutants,
+  [(flavour, mutation) whose verdict or preview pixels differ with
+  simplejpeg turned off]): none is expected."""
+  from image_example_gen.core.image_probe import BadImageError  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core.image_probe import jpeg  # pylint: disable=g-import-not-at-top
+  from image_example_gen.core.image_probe import probe_image  # pylint: disable=g-import-not-at-top
+
+  def verdict(data):
+    try:
+      info = probe_image(data, validation='decode')
+    except BadImageError as error:
+      return (error.reason, error.detail, error.policy)
+    return (info, info.preview_scale, info.preview.shape,
+            info.preview.tobytes())
+
+  def refuse(*unused_args, **unused_kwargs):
+    raise ValueError('simplejpeg turned off')
+
+  jpeg_mutants = [(flavour, mutation, data) for flavour, mutation, data
+                  in mutants(per_source, seed) if flavour.startswith('jpeg')]
+  both = [verdict(data) for _, _, data in jpeg_mutants]
+  decode = jpeg.simplejpeg.decode_jpeg
+  jpeg.simplejpeg.decode_jpeg = refuse
+  try:
+    pillow = [verdict(data) for _, _, data in jpeg_mutants]
+  finally:
+    jpeg.simplejpeg.decode_jpeg = decode
+  return len(jpeg_mutants), [
+      (flavour, mutation) for (flavour, mutation, _), a, b
+      in zip(jpeg_mutants, both, pillow) if a != b]
+
+
 def main(argv: List[str]) -> int:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--mutants-per-source', type=int, default=300)
@@ -254,7 +289,16 @@ def main(argv: List[str]) -> int:
   parser.add_argument('--validation', nargs='+',
                       default=['structure', 'decode'])
   parser.add_argument('--verbose', action='store_true')
+  parser.add_argument(
+      '--jpeg-decode-paths', action='store_true',
+      help='instead, compare the JPEG check with and without simplejpeg')
   args = parser.parse_args(argv)
+  if args.jpeg_decode_paths:
+    count, differ = jpeg_decode_paths_differ(args.mutants_per_source,
+                                             args.seed)
+    print(f'{count} JPEG mutants: {len(differ)} differ with simplejpeg '
+          f'turned off {differ[:10]}')
+    return 1 if differ else 0
   results = compare(args.mutants_per_source, args.validation, args.seed)
   for validation, result in results.items():
     print(f'validation={validation}: {result.summary()}')

@@ -253,8 +253,9 @@ def _prefetched(batch: manifest.ManifestRange,
   """The files of a batch, once the kernel has been asked to read the ones
   that will be read (files_lib.prefetch)."""
   sources = list(manifest.read_range(batch))
+  # A size of -1 (not known when listed) is read too.
   files_lib.prefetch(source.path for source in sources
-                 if not source.skip_reason and 0 <= source.size <= max_bytes)
+                     if not source.skip_reason and source.size <= max_bytes)
   return sources
 
 

@@ -26,6 +26,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 from image_example_gen.core import config as config_lib
+from image_example_gen.core.ingest_report import counted
 from image_example_gen.core import reasons
 
 __all__ = [
@@ -124,7 +125,7 @@ def _ingest_error(error, context: Context) -> str:
   total = sum(per_reason.values())
   if not total:
     return where + '.'
-  return (f'{where}: {_count(total, "file")} skipped '
+  return (f'{where}: {counted(total, "file")} skipped '
           f'({_per_reason(per_reason)}): '
           f'{_files_with_reasons(skipped, total, context.skipped_list)}.')
 
@@ -143,7 +144,7 @@ def _too_many_bad(error, report, context: Context) -> str:
           f'({report.bad_fraction:.1%}), over {flag_of("max_bad_fraction")} '
           f'{error.option_value}: {_per_reason(per_reason)} ({files}).')
   if hidden:
-    line += (f' {_count(hidden, "hidden file")} skipped too, not counted '
+    line += (f' {counted(hidden, "hidden file")} skipped too, not counted '
              'as bad.')
   return line + (' Nothing was published; fix or remove the bad files, or '
                  f'raise {flag_of("max_bad_fraction")}.')
@@ -166,10 +167,6 @@ def _files_with_reasons(entries: Sequence[Dict[str, Any]], total: int,
   return name_files(
       [f'{entry["relative_path"]} ({entry["reason"]})' for entry in entries],
       total, full_list)
-
-
-def _count(number: int, noun: str) -> str:
-  return f'{number} {noun}' + ('' if number == 1 else 's')
 
 
 # --- messages rephrased whole ------------------------------------------------

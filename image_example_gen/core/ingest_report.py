@@ -29,7 +29,7 @@ from image_example_gen.core import report_groups
 
 __all__ = ['DUPLICATES_FILE_NAME', 'NEAR_DUPLICATES_FILE_NAME',
            'REPORT_FILE_NAME', 'SKIPPED_FILE_NAME', 'IngestReport',
-           'build_report', 'group_size']
+           'build_report', 'counted', 'group_size']
 
 REPORT_FILE_NAME = 'ingest_report.json'
 SKIPPED_FILE_NAME = 'skipped.jsonl'
@@ -327,7 +327,7 @@ class IngestReport:
       return lines
     per_reason = ', '.join(
         f'{reason}: {count}' for reason, count in self.skipped_per_reason.items())
-    lines.append(f'Skipped {_counted(self.total_skipped, "file")} '
+    lines.append(f'Skipped {counted(self.total_skipped, "file")} '
                  f'({per_reason}):')
     # The first files by path: the first of their reason too, so kept.
     for entry in self.skipped[:_SUMMARY_MAX_FILES]:
@@ -355,9 +355,9 @@ class IngestReport:
     if not self.duplicates:
       return []
     conflicting = self.conflicting_duplicate_groups
-    lines = [f'Duplicates: {_counted(self.duplicate_groups, "group")} of '
+    lines = [f'Duplicates: {counted(self.duplicate_groups, "group")} of '
              f'identical files, '
-             f'{_counted(self.redundant_copies, "redundant copy", "redundant copies")}'
+             f'{counted(self.redundant_copies, "redundant copy", "redundant copies")}'
              + (f', {conflicting} with different labels (a labelling '
                 'error):' if conflicting else ':')]
     # Conflicting groups first; the report keeps the first of those too.
@@ -388,7 +388,7 @@ class IngestReport:
     spanning = self.near_duplicate_groups_spanning_labels
     straddling = self.near_duplicate_groups_straddling_splits
     lines = [f'Near-duplicates ({within}): '
-             f'{_counted(self.near_duplicate_groups, "group")}, '
+             f'{counted(self.near_duplicate_groups, "group")}, '
              f'{self.near_duplicate_images} images (groups: {sizes})']
     for group in self.oversized_near_duplicate_groups:
       share = group_size(group) / max(self.total_examples, 1)
@@ -438,7 +438,7 @@ def _listed(groups: Sequence[Dict[str, Any]],
   return list(tally.kept)
 
 
-def _counted(count: int, noun: str, plural: Optional[str] = None) -> str:
+def counted(count: int, noun: str, plural: Optional[str] = None) -> str:
   """'1 group', '2 groups': the count and its noun agreeing."""
   return f'{count} {noun if count == 1 else plural or noun + "s"}'
 

@@ -118,7 +118,8 @@ def _skipped_lines(skipped: Sequence[Dict[str, Any]],
     by_reason[entry.get('reason', '?')].append(name)
   if per_reason is None:  # A report from before skipped.jsonl: all listed.
     per_reason = {reason: len(names) for reason, names in by_reason.items()}
-  lines = [f'Skipped {sum(per_reason.values())} files ({_REPORT}): ' + _counts(
+  total = ingest_report.counted(sum(per_reason.values()), 'file')
+  lines = [f'Skipped {total} ({_REPORT}): ' + _counts(
       (reason, per_reason[reason]) for reason in sorted(per_reason))]
   for reason in sorted(by_reason):
     names = by_reason[reason]

@@ -627,3 +627,11 @@ def _image_sources(page):
   parser = _ImageSources()
   parser.feed(page)
   return parser.sources
+
+
+def test_one_skipped_file_is_counted_in_the_singular():
+  from image_example_gen.inspection import summary  # pylint: disable=g-import-not-at-top
+  lines = summary._skipped_lines(  # pylint: disable=protected-access
+      [{'relative_path': 'train/dog/cut.jpg', 'reason': 'corrupt'}],
+      {'corrupt': 1})
+  assert lines[0] == 'Skipped 1 file (ingest_report.json): corrupt 1'
