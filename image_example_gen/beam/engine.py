@@ -47,6 +47,8 @@ __all__ = ['DEFAULT_INPUT_SPLITS', 'IngestError', 'default_output_splits',
 _LOGGER = logging.getLogger(__name__)
 # How long to wait for a portable runner's endpoints to accept a connection.
 _CONNECT_TIMEOUT_S = 5.0
+# The report's line outputs, all in one text output (_WriteReportLines).
+_REPORT_LINES = 'report_lines'
 
 # TFX's default input config: one split of every folder of input_base.
 DEFAULT_INPUT_SPLITS = (discovery.InputSplit('single_split', '*'),)
@@ -226,20 +228,8 @@ class _Ingest:
            | f'WriteSplit[{name}]' >> sink.WriteTFRecords(
                artifact.shard_prefix(self.output_uri, name),
                gzip_level=gzip_level, record_lists=True))
-    text_outputs = [(transform.SKIPPED_KEY, 'skipped'),
-                    (transform.DUPLICATES_KEY, 'duplicates')]
-    if self.config.near_duplicates:
-      text_outputs.append((transform.NEAR_DUPLICATES_KEY, 'near_duplicates'))
-    for key, name in text_outputs:
-      _ = (outputs[key]
-           | f'Write[{name}]' >> beam.io.WriteToText(
-               files.join(outputs_dir, name), '.jsonl'))
-    for key, name in ((transform.COUNTS_KEY, 'counts'),
-                      (transform.PREPARED_KEY, 'prepared')):
-      _ = (outputs[key]
-           | f'ToJson[{name}]' >> beam.Map(json.dumps, ensure_ascii=False)
-           | f'Write[{name}]' >> beam.io.WriteToText(
-               files.join(outputs_dir, name), '.jsonl'))
+    _ = (outputs | 'WriteReportLines' >> _WriteReportLines(
+        files.join(outputs_dir, _REPORT_LINES), self.config.near_duplicates))
     _LOGGER.info('Reading %d files (%.1f MB) from %s', staged.total_files,
                  staged.total_bytes / 1e6, self.input_base)
     # The whole group lists, in order, until they are copied into the artifact.
@@ -249,15 +239,16 @@ class _Ingest:
                                     staged.total_bytes,
                                     on_update=self.progress_callback):
         pipeline.run().wait_until_finish()
+      report_lines = files.join(outputs_dir, _REPORT_LINES + '*')
       report = ingest_report.build_report(
           self.input_base, staged.class_names, self.splits.names,
-          _read_lines(files.join(outputs_dir, 'skipped*')),
-          _read_lines(files.join(outputs_dir, 'counts*')),
-          _read_lines(files.join(outputs_dir, 'duplicates*')),
+          _read_report_lines(report_lines, 'skipped'),
+          _read_report_lines(report_lines, 'counts'),
+          _read_report_lines(report_lines, 'duplicates'),
           multi_label=staged.multi_label,
-          prepared_lines=_read_lines(files.join(outputs_dir, 'prepared*')),
+          prepared_lines=_read_report_lines(report_lines, 'prepared'),
           near_duplicate_lines=(
-              _read_lines(files.join(outputs_dir, 'near_duplicates*'))
+              _read_report_lines(report_lines, 'near_duplicates')
               if self.config.near_duplicates else None),
           near_duplicate_threshold=self.config.near_duplicate_threshold,
           lists_dir=lists_dir.name)
@@ -338,9 +329,51 @@ def check_endpoints(options: pipeline_options.PipelineOptions) -> None:
           'to pass), or fix the address.') from None
 
 
-def _read_lines(pattern: str) -> Iterator[str]:
-  """The non-empty lines of the files matching `pattern`, one at a time:
-  the report is built as they are read, so that the text of every group
-  line is not held beside the groups parsed from it."""
+class _WriteReportLines(beam.PTransform):
+  """The report's five line outputs of EncodeImages, written as ONE text
+  output, each line its kind, a tab and its JSON (`_read_report_lines`
+  sorts them out).
+
+  One write, not five: every Beam write is twelve transforms (initialize,
+  write, group, pre-finalize, finalize...), each pickled when the pipeline
+  is built and set up by the runner in every worker. Five writes made 168
+  leaf transforms of the pipeline, one makes 124; the ingest of
+  testdata/images took 2.75 -> 2.00 s in-process, 6.98 -> 6.24 s with 2
+  workers (medians of 6 alternating runs: `python -m
+  benchmarks.small_ingest --code-dirs OLD NEW --rounds 6 [--workers 2]`).
+  """
+
+  def __init__(self, path_prefix: str, near_duplicates: bool):
+    super().__init__()
+    self._path_prefix = path_prefix
+    self._near_duplicates = near_duplicates
+
+  def expand(self, outputs):
+    kinds = [(transform.SKIPPED_KEY, 'skipped', False),
+             (transform.DUPLICATES_KEY, 'duplicates', False),
+             (transform.COUNTS_KEY, 'counts', True),
+             (transform.PREPARED_KEY, 'prepared', True)]
+    if self._near_duplicates:
+      kinds.append((transform.NEAR_DUPLICATES_KEY, 'near_duplicates', False))
+    tagged = [
+        outputs[key] | f'Tag[{kind}]' >> beam.Map(_tag_line, kind, to_json)
+        for key, kind, to_json in kinds
+    ]
+    return (tagged | 'Flatten' >> beam.Flatten()
+            | 'Write' >> beam.io.WriteToText(self._path_prefix, '.txt'))
+
+
+def _tag_line(value: Any, kind: str, to_json: bool) -> str:
+  """The kind, a tab and the value: a JSON line, or made one (to_json)."""
+  text = json.dumps(value, ensure_ascii=False) if to_json else value
+  return f'{kind}\t{text}'
+
+
+def _read_report_lines(pattern: str, kind: str) -> Iterator[str]:
+  """The JSON lines of one kind in the report-line files matching `pattern`,
+  one at a time: the report is built as they are read, so that the text of
+  every group line is not held beside the groups parsed from it."""
+  prefix = kind + '\t'
   for path in files.glob(pattern):
-    yield from (line for line in files.read_lines(path) if line)
+    yield from (line[len(prefix):] for line in files.read_lines(path)
+                if line.startswith(prefix))

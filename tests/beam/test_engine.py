@@ -252,3 +252,38 @@ def test_record_lists_cut_at_their_byte_limit_lose_no_example(
       example_reader.feature_value(tf.train.Example.FromString(r.numpy()),
                                    'image/filename').decode()
       for r in records) == sorted(files)
+
+
+@pytest.mark.slow
+def test_every_report_list_survives_names_with_tabs_and_accents(make_tree,
+                                                                tmp_path):
+  # The report's five line outputs share one text output, one line each
+  # '<kind>\t<JSON>': a tab or an accent in a file name must not move a line
+  # to another list or cut it.
+  photo = image_factory.jpeg(size=(96, 72))
+  root = make_tree({
+      'cat/tab\there é.jpg': photo,
+      'cat/copy.jpg': photo,
+      'cat/same photo.png': image_factory.png(size=(96, 72)),
+      'dog/cut\tñ.jpg': image_factory.jpeg()[:-2],
+      'dog/palette.bmp': image_factory.image_bytes('BMP', 'P',
+                                                    photo_name='china'),
+      'dog/other.jpg': image_factory.jpeg(size=(60, 60)),
+  })
+  examples = ingest_folder(root, str(tmp_path / 'out'))
+  report = artifact.read_report(examples.uri)
+
+  assert [(entry['relative_path'], entry['reason'])
+          for entry in report.skipped] == [('dog/cut\tñ.jpg', 'corrupt')]
+  assert [group['files'] for group in report.duplicates] == [
+      ['cat/copy.jpg', 'cat/tab\there é.jpg']]
+  # The three are one group; the 60x60 crop of the same photo joins them.
+  assert [sorted(group['files']) for group in report.near_duplicates] == [
+      ['cat/copy.jpg', 'cat/same photo.png', 'cat/tab\there é.jpg',
+       'dog/other.jpg']]
+  assert report.prepared == {'transcoded': {'bmp': 1}}
+  # The counts per split and class add up to the five good images.
+  assert sum(count for by_class in report.examples.values()
+             for count in by_class.values()) == 5
+  assert {name for by_class in report.examples.values()
+          for name, count in by_class.items() if count} == {'cat', 'dog'}
