@@ -10,7 +10,7 @@ the per-image state goes to files in the staging folder, not to memory:
    size, split, class). `WriteToText` streams both to files.
 2. Once the index is written, `find_copies`, on one worker, reads it into
    arrays and finds the ids of identical files (equal content keys, by a
-   sort) and of near-duplicate groups (near_duplicate_groups.group_labels).
+   sort) and of near-duplicate groups (near_duplicate_groups.group_roots).
    It writes them, the copies only (16 bytes a copy), to one file beside the
    index, and passes on that file's name.
 3. `_WriteCopyLines` loads that file once per worker, streams the record
@@ -124,8 +124,9 @@ def copy_index(index_files: Sequence[str],
 
   Each step reads the columns it needs, and lets them go before the next:
   the ids and content keys for the exact duplicates, the fingerprints alone
-  for the grouping, whose banding is the peak (about 30 B an image beside
-  the fingerprints), then the grouped images' ids."""
+  for the grouping, whose banding is the peak (about 20 B an image beside
+  the fingerprints' 8 at a million images, traced by tracemalloc), then the
+  grouped images' ids."""
   ids, keys = read_index(index_files, ('id', 'key'))
   duplicates = _exact_duplicates(ids, keys)
   del ids, keys
@@ -133,9 +134,11 @@ def copy_index(index_files: Sequence[str],
     return CopyIndex(duplicates, None)
   fingerprints, = read_index(index_files, ('fingerprint',),
                              fingerprinted_only=True)
-  indices, labels = near_duplicate_groups.group_labels(
-      fingerprints, threshold, overwrite_input=True)
+  roots = near_duplicate_groups.group_roots(fingerprints, threshold,
+                                            overwrite_input=True)
   del fingerprints
+  indices, labels = near_duplicate_groups.labels_of_groups(roots)
+  del roots
   memory.release_freed()
   ids, = read_index(index_files, ('id',), fingerprinted_only=True)
   members = ids[indices]
@@ -179,9 +182,13 @@ class _SortedIds:
   a dict of Python ints takes about 100."""
 
   def __init__(self, ids: np.ndarray, values: np.ndarray):
+    """Takes `ids` and sorts it in place (no copy: a copy of a million ids
+    took 8 MB more at the find_copies step's peak)."""
     order = np.argsort(ids, kind='stable')
-    self._ids = ids[order]
     self._values = values[order]
+    del order
+    ids.sort()
+    self._ids = ids
 
   def __len__(self) -> int:
     return len(self._ids)

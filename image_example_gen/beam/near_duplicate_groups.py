@@ -64,9 +64,19 @@ def group_labels(fingerprints: np.ndarray, threshold: int,
                  ) -> Tuple[np.ndarray, np.ndarray]:
   """(indices, labels): the indices into `fingerprints` (int64, signed64
   bits) of the images that have a near duplicate (within `threshold` bits,
-  transitively), sorted, and the label of each one's group (int32 below
-  2^31 images). With `overwrite_input`, `fingerprints` is left sorted (its
-  copy is spared).
+  transitively), sorted, and the label of each one's group (both int32
+  below 2^31 images): `labels_of_groups(group_roots(...))`. With
+  `overwrite_input`, `fingerprints` is left sorted (its copy is spared)."""
+  return labels_of_groups(group_roots(fingerprints, threshold,
+                                      overwrite_input=overwrite_input))
+
+
+def group_roots(fingerprints: np.ndarray, threshold: int,
+                overwrite_input: bool = False) -> np.ndarray:
+  """Each image's root: the smallest index into `fingerprints` (int64,
+  signed64 bits) of the images within `threshold` bits of it, transitively
+  (int32 below 2^31 images). With `overwrite_input`, `fingerprints` is left
+  sorted (its copy is spared).
 
   The edges are folded into the groups as they are found
   (`near_duplicates.component_roots`), in arrays: a Python union-find holds
@@ -75,15 +85,29 @@ def group_labels(fingerprints: np.ndarray, threshold: int,
   (docs/scale.md).
   """
   count = len(fingerprints)
-  empty = np.zeros(0, dtype=np.int64)
   if count < 2:
-    return empty, empty
-  roots = nd.component_roots(count, nd.edge_chunks(
+    return np.arange(count, dtype=np.int32)
+  return nd.component_roots(count, nd.edge_chunks(
       fingerprints.view(np.uint64), threshold,
       overwrite_input=overwrite_input))
-  in_group = (np.bincount(roots, minlength=count) >= 2)[roots]
-  grouped = np.flatnonzero(in_group)
-  del in_group
+
+
+def labels_of_groups(roots: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+  """(indices, labels) of the images that share their root (`group_roots`)
+  with another: their indices, sorted, and their roots, as `roots`' type.
+
+  A bool an image marks them, where a bincount of the roots took 8 bytes,
+  and their indices come from an arange of `roots`' type (flatnonzero's
+  int64 and its int32 copy took 12 bytes an image at the step's peak). A
+  caller that can let the fingerprints go before this step should: at a
+  million images they are 8 MB of its peak (copy_index)."""
+  count = len(roots)
+  positions = np.arange(count, dtype=roots.dtype)
+  # Not its own root, or some other image's root.
+  in_group = roots != positions
+  in_group[roots[in_group]] = True
+  grouped = positions[in_group]
+  del positions, in_group
   return grouped, roots[grouped]
 
 

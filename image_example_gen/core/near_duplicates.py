@@ -665,12 +665,17 @@ def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
   # lexsort of the three took per band. Band values fit 16 (or 32) bits, and
   # the stable sort of those is a radix sort. On the 1,000,000 fingerprints
   # of the million-file benchmark the grouping took 2.6 s instead of 8.9 s.
-  by_fingerprint = np.argsort(fps, kind='stable').astype(index_type)
-  if overwrite_input and fps.flags.c_contiguous:
-    fps[:] = fps[by_fingerprint]
+  # In place, `fps` is sorted by np.sort's own in-place sort (no copy; equal
+  # fingerprints are equal words, so any sort gives the same array), while
+  # argsort's int64 indices are alive, before their int32 copy: the
+  # gathered copy `fps[by_fingerprint]` took 8 bytes an image more.
+  by_fingerprint = np.argsort(fps, kind='stable')
+  if overwrite_input and fps.flags.c_contiguous and fps.flags.writeable:
+    fps.sort()
     sorted_fps = fps
   else:
     sorted_fps = fps[by_fingerprint]
+  by_fingerprint = by_fingerprint.astype(index_type, copy=False)
   # Byte k of each fingerprint, most significant first, without a copy.
   byte_columns = sorted_fps.view(np.uint8).reshape(-1, 8)[:, ::-1]
   small_limit = _SMALL_BUCKET if max_bucket is None else min(_SMALL_BUCKET,
@@ -806,15 +811,20 @@ def component_roots(count: int, chunks: Iterable[np.ndarray]) -> np.ndarray:
   graph of all 1.24 million edges (benchmarks/copies_profile.py,
   docs/scale.md).
   """
-  parent = np.arange(count, dtype=np.int32 if count < 2**31 else np.int64)
+  index_type = np.int32 if count < 2**31 else np.int64
+  parent = None  # Made at the first chunk: after edge_chunks' sort.
   pending, size = [], 0
   for chunk in chunks:
-    pending.append(chunk[:, :2].astype(parent.dtype))
+    if parent is None:
+      parent = np.arange(count, dtype=index_type)
+    pending.append(chunk[:, :2].astype(index_type))
     size += len(chunk)
     if size >= _UNION_BATCH:
       pairs, pending, size = np.concatenate(pending), [], 0
       _unite(parent, pairs)
       del pairs
+  if parent is None:
+    return np.arange(count, dtype=index_type)
   if pending:
     _unite(parent, np.concatenate(pending))
   return parent
@@ -823,7 +833,7 @@ def component_roots(count: int, chunks: Iterable[np.ndarray]) -> np.ndarray:
 # Edges folded into the roots at a time: each fold passes over every node a
 # few times, so folding each step's edges (about 1,000 steps at a million
 # images) would cost seconds; 2^18 pairs of int32 take 2 MB.
-_UNION_BATCH = 1 << 18
+_UNION_BATCH = 1 << 16
 
 
 def _unite(parent: np.ndarray, pairs: np.ndarray) -> None:
@@ -846,16 +856,29 @@ def _unite(parent: np.ndarray, pairs: np.ndarray) -> None:
     a, b = low, high
 
 
+# Nodes whose parents _flatten moves at a time: 1 MB of int32 beside
+# `parent`, where a whole copy of it took 4 MB at a million images.
+_FLATTEN_SLICE = 1 << 18
+
+
 def _flatten(parent: np.ndarray) -> None:
-  """Points every node at its root, in place: one copy of `parent` at a
-  time beside it (a new array each pass kept three alive at once, with the
-  caller's: 4 MB each at a million images)."""
+  """Points every node at its root, in place, a slice of nodes at a time.
+
+  Each pass moves every node to its grandparent, reading parents that
+  earlier slices of the pass may have moved already: still an ancestor, so
+  still on the node's path to its root. A pass that moves no node leaves
+  every parent a root (its own parent)."""
   while True:
-    grand = parent[parent]
-    if np.array_equal(grand, parent):
+    moved = False
+    for start in range(0, len(parent), _FLATTEN_SLICE):
+      nodes = parent[start:start + _FLATTEN_SLICE]
+      grand = parent[nodes]
+      if not moved and not np.array_equal(grand, nodes):
+        moved = True
+      nodes[:] = grand
+      del grand
+    if not moved:
       return
-    parent[:] = grand
-    del grand
 
 
 # ---------------------------------------------------------------------------

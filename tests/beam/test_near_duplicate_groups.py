@@ -94,6 +94,46 @@ def test_find_copies_lists_every_file_of_a_repeated_content(tmp_path):
       ids['4']: key['c'], ids['6']: key['c']}, set())
 
 
+def test_labels_of_groups_keeps_the_images_that_share_a_root():
+  # 0-1 share root 0; 3, 4 and 6 root 3; 2 and 5 are alone; 7 roots at 7
+  # with 8 pointing at it.
+  roots = np.array([0, 0, 2, 3, 3, 5, 3, 7, 7], dtype=np.int32)
+  indices, labels = groups_lib.labels_of_groups(roots)
+  assert indices.tolist() == [0, 1, 3, 4, 6, 7, 8]
+  assert labels.tolist() == [0, 0, 3, 3, 3, 7, 7]
+  assert indices.dtype == labels.dtype == np.int32
+  indices, labels = groups_lib.labels_of_groups(np.arange(4, dtype=np.int32))
+  assert indices.tolist() == labels.tolist() == []
+
+
+def test_group_labels_match_a_count_of_each_root():
+  """Against the rule that a group is a root two or more images share, on
+  fingerprints in clusters of near copies and alone."""
+  rng = np.random.default_rng(11)
+  centers = rng.integers(0, 2**63, 300, dtype=np.int64)
+  flips = np.int64(1) << rng.integers(0, 63, 300).astype(np.int64)
+  fingerprints = np.concatenate([centers, centers[:120] ^ flips[:120]])
+  rng.shuffle(fingerprints)
+  roots = groups_lib.group_roots(fingerprints.copy(), 3)
+  counts = np.bincount(roots, minlength=len(roots))
+  expected = np.flatnonzero(counts[roots] >= 2)
+  indices, labels = groups_lib.group_labels(fingerprints, 3)
+  assert len(expected) >= 240
+  assert indices.tolist() == expected.tolist()
+  assert labels.tolist() == roots[expected].tolist()
+
+
+def test_sorted_ids_find_the_values_of_ids_given_in_any_order():
+  ids = np.array([40, -7, 2**62, 3], dtype=np.int64)
+  values = np.array([4, 1, 9, 3], dtype=np.int32)
+  sorted_ids = duplicates._SortedIds(ids, values)  # pylint: disable=protected-access
+  found, found_values = sorted_ids.find(
+      np.array([3, 5, 40, -7, 2**62], dtype=np.int64))
+  assert found.tolist() == [True, False, True, True, True]
+  assert found_values.tolist() == [3, 0, 4, 1, 9]
+  assert sorted_ids.as_dict() == {40: 4, -7: 1, 2**62: 9, 3: 3}
+
+
 def test_index_lines_keep_every_bit_of_ids_keys_and_fingerprints(tmp_path):
   entries = [(-2**63, 2**63 - 1, None), (0, -1, 0), (2**63 - 1, -2**63, -1),
              (5, 6, 2**62)]

@@ -438,12 +438,16 @@ def _groups_of_roots(roots):
                 key=lambda group: (-len(group), group[0]))
 
 
-@pytest.mark.parametrize('batch', [1, 7, 1 << 18])
-def test_component_roots_match_breadth_first_search(monkeypatch, batch):
-  """Array union-find (hooking rounds), folded in batches of `batch` edges,
-  against a breadth-first search; with chains given largest node first,
-  whose pairs all hook in one round."""
+@pytest.mark.parametrize('batch,flatten_slice', [
+    (1, 1 << 18), (7, 1 << 18), (1 << 18, 1 << 18), (7, 1), (1 << 18, 17)])
+def test_component_roots_match_breadth_first_search(monkeypatch, batch,
+                                                    flatten_slice):
+  """Array union-find (hooking rounds), folded in batches of `batch` edges
+  and flattened `flatten_slice` nodes at a time, against a breadth-first
+  search; with chains given largest node first, whose pairs all hook in
+  one round."""
   monkeypatch.setattr(nd, '_UNION_BATCH', batch)
+  monkeypatch.setattr(nd, '_FLATTEN_SLICE', flatten_slice)
   rng = random.Random(31)
   for trial in range(20):
     nodes = list(range(300))
@@ -458,6 +462,24 @@ def test_component_roots_match_breadth_first_search(monkeypatch, batch):
     # Every root is its component's smallest node.
     assert all(roots[node] <= node for node in nodes)
   assert nd.component_roots(3, []).tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize('flatten_slice', [1, 2, 5, 1 << 18])
+def test_flatten_points_every_node_at_its_root(monkeypatch, flatten_slice):
+  """Deep paths, each node's parent anywhere below it, flattened in slices
+  that read parents earlier slices have moved."""
+  monkeypatch.setattr(nd, '_FLATTEN_SLICE', flatten_slice)
+  rng = np.random.default_rng(5)
+  for _ in range(20):
+    parent = np.zeros(60, dtype=np.int32)
+    for node in range(1, 60):
+      parent[node] = rng.integers(0, node + 1)
+    roots = parent.copy()
+    for node in range(60):  # Walk each path up by hand.
+      while roots[node] != parent[roots[node]]:
+        roots[node] = parent[roots[node]]
+    nd._flatten(parent)  # pylint: disable=protected-access
+    assert parent.tolist() == roots.tolist()
 
 
 def test_edge_chunks_cut_a_long_chain_into_bounded_chunks(monkeypatch):
