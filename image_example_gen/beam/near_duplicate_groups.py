@@ -1,12 +1,10 @@
 """Near-duplicate groups in Beam: from each image's fingerprint to groups.
 
-Per-image state is kept in arrays of 64-bit words inside CombineFns, never
-as one Python object or shuffled record per image: Beam lifts a combine, so
-each worker sends one compact accumulator, and one worker then finds the
-groups of the whole dataset in numpy (`near_duplicates.
-edges_from_fingerprints`: banding, bucket comparison) and union-find
-(`group_members`). Only the images that have a near duplicate, usually a
-small share, leave it as a dict.
+Per-image state is kept in arrays of 64-bit words, never as one Python
+object or shuffled record per image; one worker finds the groups of the
+whole dataset in numpy (`near_duplicates.edge_chunks`: banding, bucket
+comparison) and array union-find (`group_roots`). Only the images that have
+a near duplicate, usually a small share, leave it.
 
 Why not a GroupByKey on band keys: it would shuffle 16 keyed records an
 image, and the DirectRunner holds a GroupByKey's whole input in memory (16
@@ -14,10 +12,13 @@ million records at a million images); the arrays hold 16 bytes an image.
 Measured on 1,036,000 fingerprints (benchmarks/near_duplicate_eval.py):
 numpy, all buckets, 22 us an image; pure-Python buckets, 74 us.
 
-- `beam.duplicates.ImageIndex` groups the ingested images for the report.
-- `GroupRepresentatives` serves split_key='near_duplicate': every member of
-  a group takes one representative's content key and stratum, so that the
-  split deals the group out as one image.
+- `beam.duplicates.find_copies` groups the ingested images for the report,
+  from the index files the encoding wrote (`group_roots`, then
+  `labels_of_groups`).
+- `GroupRepresentatives`, a CombineFn (Beam lifts it, so each worker sends
+  one compact accumulator), serves split_key='near_duplicate': every member
+  of a group takes one representative's content key and stratum, so that
+  the split deals the group out as one image.
 
 Ids and fingerprints travel as signed 64-bit ints (`signed64`): Beam's
 VarIntCoder, which a runner may infer for ints, refuses 2^63 and above.

@@ -32,6 +32,10 @@ class LoadedFile(Generic[_T]):
       self._value, self._path = self._load(path), path
     return self._value
 
+  def release(self) -> None:
+    """Lets the loaded value go; the next `get` loads it again."""
+    self._value = self._path = None
+
 
 class WriteAndReduce(beam.PTransform):
   """Text lines -> files under `lines_prefix` (`.b64`, by WriteToText) ->
