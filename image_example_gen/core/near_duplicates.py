@@ -4,7 +4,7 @@ Plain functions (Pillow and numpy, no Beam, no TensorFlow). The ingest's
 workers call `fingerprint_published` for `image/phash`; its Beam pipeline
 finds the edges with `edge_chunks` and folds them into groups as they come
 (`component_roots`, union-find in arrays; beam/near_duplicate_groups.py:
-group_labels). `UnionFind`, `groups_from_edges`, `near_duplicate_groups` and
+group_roots). `UnionFind`, `groups_from_edges`, `near_duplicate_groups` and
 `describe_groups` are the one-process reference the tests and
 benchmarks/near_duplicate_eval.py use. docs/near_duplicates.md gives the method and
 its figures; `python -m benchmarks.near_duplicate_eval` measures them.
@@ -649,14 +649,16 @@ def edge_chunks(fps: Union[Sequence[Fingerprint], np.ndarray],
 
   Memory: besides `fps`, a copy in sorted order (none with
   `overwrite_input`: `fps`, a uint64 array, is then sorted in place) and
-  its indices (12 bytes an image, or 4), one band's values (2 bytes), and
-  the arrays of one part of the band at a time: the images whose band
-  values lie in one range, about `part_size` of them. On the million
-  fingerprints of the million-file benchmark, the grouping
-  (near_duplicate_groups.group_labels: `component_roots` of these edges)
-  peaked 52 MB above the loaded fingerprints when each band was put in
-  order whole; by value range, sorted in place, 39 MB (RSS sampled every
-  3 ms; docs/scale.md). The edges are the same, in the same order.
+  its sort order (argsort's 8 bytes an image while `fps` is sorted, then
+  4 below 2^31 images), one band's values (2 bytes), and the arrays of one
+  part of the band at a time: the images whose band values lie in one
+  range, about `part_size` of them. On the million fingerprints of the
+  million-file benchmark, the grouping (near_duplicate_groups.group_roots:
+  `component_roots` of these edges) peaked 52 MB above the loaded
+  fingerprints when each band was put in order whole; by value range,
+  sorted in place, 39 MB (RSS sampled every 3 ms); with the sort in place
+  by np.sort and the union-find's smaller steps (3f4aef4), 20 MB traced by
+  tracemalloc (docs/scale.md). The edges are the same, in the same order.
   """
   fps = np.asarray(fps, dtype='<u8')
   index_type = np.int32 if len(fps) < 2**31 else np.int64
