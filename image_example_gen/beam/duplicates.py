@@ -13,7 +13,7 @@ the per-image state goes to files in the staging folder, not to memory:
    sort) and of near-duplicate groups (near_duplicate_groups.group_roots).
    It writes them, the copies only (16 bytes a copy), to one file beside the
    index, and passes on that file's name.
-3. `_WriteCopyLines` loads that file once per worker, streams the record
+3. `_WriteCopyLines` loads that file once per bundle, streams the record
    files back and writes the records of the copies, each under its group's
    key (`group_summaries.copy_line`), to files beside them;
    `group_summaries.summarize_groups`, on one worker, sorts those lines on
